@@ -1,0 +1,45 @@
+"""ntk_info: information theory of infinite ensembles of infinitely-wide neural networks.
+
+Importing the package is cheap: neural-tangents (and TensorFlow, which it imports) and JAX are
+loaded only when a kernel or a jitted function is first needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "InfiniteEnsemble": "ntk_info.ensemble",
+    "Prediction": "ntk_info.ensemble",
+    "information_plane": "ntk_info.information",
+}
+_SUBMODULES = (
+    "architectures",
+    "data",
+    "discrete",
+    "ensemble",
+    "estimators",
+    "gib",
+    "ib",
+    "information",
+    "kernels",
+    "mixture",
+    "plotting",
+)
+
+__all__ = sorted(_LAZY) + list(_SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"ntk_info.{name}")
+    raise AttributeError(f"module 'ntk_info' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
