@@ -12,7 +12,8 @@ the NTK-regime predictive distribution on test inputs X* is
     mean_tau(X*)     = Theta* A_tau Y,
     Sigma_tau(X*,X*) = K** + Theta* A_tau K A_tau Theta*^T - (Theta* A_tau K*^T + h.c.),
 
-and on the training inputs mean = (I - exp(-tau Theta)) Y, Sigma = exp(-tau Theta) K exp(-tau Theta).
+and on the training inputs mean = (I - exp(-tau Theta)) Y,
+Sigma = exp(-tau Theta) K exp(-tau Theta).
 The NNGP regime (readout-only training, neural-tangents `get='nngp'`) has
 mean = K* K^{-1} (I - exp(-tau K)) Y and Sigma = K** - K* K^{-1} (I - exp(-2 tau K)) K*^T.
 
@@ -367,7 +368,6 @@ class InfiniteEnsemble:
             return self._evaluate(times, tau, gm, gv, quantities, full_cov)
 
     def _evaluate(self, times, tau, gm, gv, quantities, full_cov) -> Prediction:
-        import jax.numpy as jnp
 
         m, n = quantities["proj"].shape
         per_time = 3 * m * n * 8 + (3 * m * m * 8 if full_cov else 0)
