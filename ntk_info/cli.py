@@ -1,0 +1,181 @@
+"""The `ntk-info` command.
+
+ntk-info demo     information plane of an infinite ensemble on an embedded dataset
+ntk-info dualib   IB vs dual IB on the built-in exponential-family problem
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "demo"]
+
+DATASETS = ("mnist1d", "gaussian", "digits")
+
+
+def _load(name: str, n_train: int, n_test: int, seed: int):
+    from ntk_info import data
+
+    if name == "mnist1d":
+        return data.mnist1d(n_train, n_test, seed=seed)
+    if name == "gaussian":
+        return data.gaussian(n_train, n_test, seed=seed)
+    if name == "digits":
+        return data.digits(n_train, min(n_test, 1797 - n_train), seed=seed)
+    raise ValueError(f"`dataset` must be one of {DATASETS}, got {name!r}.")
+
+
+def demo(
+    *,
+    dataset: str = "mnist1d",
+    n_train: int = 1000,
+    n_test: int = 1000,
+    n_times: int = 100,
+    depth: int = 3,
+    activation: str = "relu",
+    W_std: float = 2.0**0.5,
+    b_std: float = 0.1,
+    batch_size: int = 1000,
+    n_draws: int = 8,
+    seed: int = 0,
+    out: Path = Path("out"),
+    progress: bool = True,
+):
+    """Information plane of an infinite ensemble of `fc(depth)` networks on `dataset`.
+
+    Times: 0, `n_times` log-spaced values of tau in [1e-2, 1e4] (converted to
+    neural-tangents t) and inf. Prints the table, writes `<out>/information_plane.png`,
+    `<out>/quantities.png` and `<out>/information_plane.csv`, and returns the DataFrame.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from ntk_info import information, plotting
+    from ntk_info.architectures import fc
+    from ntk_info.ensemble import InfiniteEnsemble
+    from ntk_info.gib import gib_curve_from_dataset
+
+    steps = tqdm(total=4, desc="demo", disable=not progress, file=sys.stderr)
+    start = time.perf_counter()
+    ds = _load(dataset, n_train, n_test, seed)
+    steps.set_postfix_str("kernels + eigendecomposition")
+    steps.update()
+    arch = fc(depth, activation=activation, W_std=W_std, b_std=b_std, out_dim=ds.n_outputs)
+    ensemble = InfiniteEnsemble(arch, ds.x_train, ds.y_train)
+    tau = np.concatenate([[0.0], np.logspace(-2, 4, n_times), [np.inf]])
+    t = ensemble.time_from_tau(tau)
+    steps.set_postfix_str("information plane")
+    steps.update()
+    frame = information.information_plane_from_dataset(
+        ensemble, ds, t, batch_size=min(batch_size, ds.n_test), n_draws=n_draws, seed=seed
+    )
+    steps.set_postfix_str("plots")
+    steps.update()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    gib = None
+    if ds.gaussian is not None:
+        gib = lambda ix: gib_curve_from_dataset(ds, ix)  # noqa: E731
+    fig = plotting.plot_information_plane(frame, gib=gib)
+    fig.savefig(out / "information_plane.png", dpi=120, bbox_inches="tight")
+    columns = [c for c in ("loss_gibbs", "loss_bayes", "mse", "mean_var") if c in frame]
+    fig = plotting.plot_quantities(frame, columns)
+    fig.savefig(out / "quantities.png", dpi=120, bbox_inches="tight")
+    frame.to_csv(out / "information_plane.csv", index=False)
+    steps.update()
+    steps.close()
+
+    shown = [
+        c
+        for c in (
+            "tau",
+            "mse",
+            "accuracy",
+            "mean_var",
+            "loss_gibbs",
+            "izx_lower",
+            "izx_upper",
+            "izy_lower",
+        )
+        if c in frame
+    ]
+    rows = np.unique(np.linspace(0, len(frame) - 1, 21).round().astype(int))
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(
+            f"Infinite ensemble of fc({depth}, {activation}, W_std={W_std:.3g}, b_std={b_std:.3g}) "
+            f"on {dataset}: n_train={ds.n_train}, n_test={ds.n_test}, k={ds.n_outputs}; "
+            f"I(Z;X) bounds on N={min(batch_size, ds.n_test)} test points (cap log N = "
+            f"{np.log(min(batch_size, ds.n_test)):.3f} nats)."
+        )
+        print(frame.iloc[rows][shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(
+        f"Wrote {out / 'information_plane.png'}, {out / 'quantities.png'}, "
+        f"{out / 'information_plane.csv'} in {time.perf_counter() - start:.1f} s."
+    )
+    return frame
+
+
+def _dualib(out: Path, n_betas: int, tol: float) -> None:
+    from ntk_info.ib import demo as ib_demo
+
+    ib_demo.run(Path(out), n_betas=n_betas, tol=tol)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ntk-info", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="information plane of an infinite ensemble")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist1d")
+    p.add_argument("--n-train", type=int, default=1000)
+    p.add_argument("--n-test", type=int, default=1000)
+    p.add_argument("--times", type=int, default=100, help="number of finite log-spaced times")
+    p.add_argument("--depth", type=int, default=3)
+    p.add_argument("--activation", default="relu", choices=("relu", "erf", "gelu", "tanh"))
+    p.add_argument("--w-std", type=float, default=2.0**0.5)
+    p.add_argument("--b-std", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=1000, help="N of the I(Z;X) bounds")
+    p.add_argument("--draws", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("out"))
+    p.add_argument("--no-progress", action="store_true")
+    d = sub.add_parser("dualib", help="IB vs dual IB on the built-in binary problem")
+    d.add_argument("--betas", type=int, default=1000)
+    d.add_argument("--tol", type=float, default=1e-12)
+    d.add_argument("--out", type=Path, default=Path("out"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    if args.command == "demo":
+        demo(
+            dataset=args.dataset,
+            n_train=args.n_train,
+            n_test=args.n_test,
+            n_times=args.times,
+            depth=args.depth,
+            activation=args.activation,
+            W_std=args.w_std,
+            b_std=args.b_std,
+            batch_size=args.batch_size,
+            n_draws=args.draws,
+            seed=args.seed,
+            out=args.out,
+            progress=not args.no_progress,
+        )
+    elif args.command == "dualib":
+        _dualib(args.out, args.betas, args.tol)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
