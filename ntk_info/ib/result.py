@@ -298,8 +298,9 @@ def evaluate(
     """
     pt, px_t = cluster_posterior(encoders, px)
     markov = markov_decoder(px_t, py_x)
-    ixt = information_x_t(encoders, px)
-    ity = information_t_y(pt, markov)
+    # rounding can leave -1e-17 where the information is 0; informations are >= 0.
+    ixt = np.maximum(information_x_t(encoders, px), 0.0)
+    ity = np.maximum(information_t_y(pt, markov), 0.0)
     dual_defined = bool(np.all(py_x > 0))
     if dual_defined:
         geometric = dual_decoder(px_t, py_x)
