@@ -13,6 +13,7 @@ Reference: T. M. Cover and J. A. Thomas, Elements of Information Theory, 2nd ed.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,11 @@ __all__ = [
 ]
 
 Axis = int
+
+
+def _quiet(xp: Any):
+    """Silences NumPy's log(0) / 0*inf warnings where -inf log-probabilities are intended."""
+    return np.errstate(divide="ignore", invalid="ignore") if xp is np else nullcontext()
 
 
 def normalize(p: Any, axis: Axis = -1) -> np.ndarray:
@@ -79,7 +85,8 @@ def logsumexp(log_p: Any, axis: Axis = -1, keepdims: bool = False, xp: Any = np)
     """
     top = xp.max(log_p, axis=axis, keepdims=True)
     top = xp.where(xp.isfinite(top), top, 0.0)
-    out = xp.log(xp.sum(xp.exp(log_p - top), axis=axis, keepdims=True)) + top
+    with _quiet(xp):
+        out = xp.log(xp.sum(xp.exp(log_p - top), axis=axis, keepdims=True)) + top
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
@@ -163,11 +170,12 @@ def js_divergence_from_logs(log_p: Any, log_q: Any, axis: Axis = -1, xp: Any = n
     Returns:
       array with `axis` removed.
     """
-    log_m = xp.logaddexp(log_p, log_q) - np.log(2.0)
-    p = xp.exp(log_p)
-    q = xp.exp(log_q)
-    term_p = xp.where(p > 0, p * (log_p - log_m), 0.0)
-    term_q = xp.where(q > 0, q * (log_q - log_m), 0.0)
+    with _quiet(xp):
+        log_m = xp.logaddexp(log_p, log_q) - np.log(2.0)
+        p = xp.exp(log_p)
+        q = xp.exp(log_q)
+        term_p = xp.where(p > 0, p * (log_p - log_m), 0.0)
+        term_q = xp.where(q > 0, q * (log_q - log_m), 0.0)
     return 0.5 * xp.sum(term_p + term_q, axis=axis)
 
 
