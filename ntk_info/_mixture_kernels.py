@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-LOG_2PI = float(jnp.log(2.0 * jnp.pi))
+LOG_2PI = math.log(2.0 * math.pi)
 
 #: Variances (eigenvalues of full covariances) below FLOOR_REL * scale are raised to it, where
 #: scale = max(max_i |mu_i - mean(mu)|^2, k * max_i s_i). This makes s = 0 (deterministic
