@@ -697,7 +697,7 @@ def izy_lower(
     entropy_y: float | None = None,
     labels: str = "auto",
     sigma2: Any = None,
-    fit_on: str = "train",
+    fit_on: str = "eval",
     ensemble: InfiniteEnsemble | None = None,
     n_fit: int | None = 512,
     n_draws: int = 8,
@@ -714,8 +714,8 @@ def izy_lower(
       - One-hot / +-1 labels: the paper's Gaussian decoder is not a distribution over the
         classes (its bound is vacuous, see `izy_lower_paper`); here q(c|z) is proportional to
         exp(-|z - e_c|^2 / 2 sigma^2) over the label set (softmax(z/sigma^2), sigmoid(2yz/sigma^2)),
-        sigma^2 fitted per time on the training points (`fit_decoder_variance` on the first
-        `n_fit` of them), and H(Y) is the discrete empirical entropy of y unless given.
+        sigma^2 fitted per time (`fit_decoder_variance`, see `fit_on`), and H(Y) is the
+        discrete empirical entropy of y unless given.
 
     Args:
       source: `Prediction` on the evaluation points (T, m, k), or an ensemble with `x`, `t`.
@@ -724,13 +724,15 @@ def izy_lower(
       labels: 'auto', 'onehot', 'parity' or 'regression'.
       sigma2: decoder variance, scalar or (T,), or 'fit'; default 1 for regression and 'fit'
         for labels.
-      fit_on: where 'fit' maximises E log q: 'train' (the first `n_fit` training points at the
-        same time: q is independent of the evaluation points, so the bound holds for the
-        population; at late times the ensemble interpolates the training points and the fit
-        runs to the lower end of `sigma2_range`, an over-confident decoder) or 'eval' (the
-        evaluation points themselves, with independent draws of z: the tightest sigma^2; the
-        inequality I(Z;Y) >= H(Y) + E log q holds for every q, so the bound stays valid for the
-        empirical joint over the evaluation points, the same X as the I(Z;X) bounds).
+      fit_on: where 'fit' maximises E log q. 'eval' (default): the evaluation points
+        themselves, with draws of z independent of those of the bound; since
+        I(Z;Y) >= H(Y) + E log q holds for every q, the bound is valid for the empirical joint
+        over the evaluation points (X uniform over them, as for the I(Z;X) bounds), and the
+        one fitted scalar biases it for the population by O(1/m) at most. 'train': the first
+        `n_fit` training points at the same time, so q is independent of the evaluation
+        points; but at late times the ensemble interpolates the training points
+        (s -> 0, mu -> y), the fit runs to the lower end of `sigma2_range` and the
+        over-confident decoder makes the bound very negative (below even the paper's form).
       ensemble: the ensemble whose training points fit sigma^2 (default `source` if it is one).
       n_fit: training points used for the fit (None: all; the fit costs O(n_fit n^2) per time).
       n_draws, seed: Monte Carlo draws of z (k > 1 labels).
@@ -1060,7 +1062,7 @@ def information_plane(
     entropy_y: float | None = None,
     labels: str = "auto",
     sigma2: Any = None,
-    fit_on: str = "train",
+    fit_on: str = "eval",
     n_fit: int | None = 512,
     sigma2_range: tuple[float, float] = SIGMA2_RANGE,
     mc: bool = False,
@@ -1074,8 +1076,9 @@ def information_plane(
     The ensemble is evaluated once for all times (one `predict` call on x, with t = 0 appended
     for the prior); every column is derived from that prediction; the I(Z;X) bounds for all
     times come from one vectorised `mixture.infonce_and_loo` call on the first `batch_size`
-    points. For labels, the decoder variance of I(Z;Y) is fitted on the first `n_fit` training
-    points (a second, O(n_fit n^2)-per-time evaluation).
+    points. For labels, the decoder variance of I(Z;Y) is fitted per time on the evaluation
+    points (fit_on='eval', default) or on the first `n_fit` training points (fit_on='train', a
+    second, O(n_fit n^2)-per-time evaluation).
 
     Columns (nats unless stated; `_se` = Monte Carlo standard error over draws of z):
       t, tau; izx_lower, izx_lower_se, izx_upper, izx_upper_se (I(Z;X|D) on N points),
