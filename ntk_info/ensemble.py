@@ -73,7 +73,9 @@ class Prediction:
 def gain(tau: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """g_tau(lam) = (1 - exp(-tau lam)) / lam, stably, for every (tau, lam) pair.
 
-    Uses -expm1(-tau lam) / lam for lam > 0, the limit tau for lam = 0, and 1/lam at tau = inf.
+    Uses -expm1(-tau lam) / lam for lam > 0, the limit tau for lam = 0, and 1/lam at tau = inf;
+    for x = tau lam < 1e-8 the series tau (1 - x / 2) (error x^2 / 6), which stays exact to
+    rounding when x underflows to a denormal, where expm1(-x) / lam loses digits.
 
     Args:
       tau: (T,) dimensionless times in [0, inf].
@@ -87,7 +89,8 @@ def gain(tau: np.ndarray, lam: np.ndarray) -> np.ndarray:
     positive = lam > 0
     safe_lam = np.where(positive, lam, 1.0)
     with np.errstate(invalid="ignore"):
-        ratio = -np.expm1(-tau * safe_lam) / safe_lam
+        x = tau * safe_lam
+        ratio = np.where(x < 1e-8, tau * (1 - 0.5 * x), -np.expm1(-x) / safe_lam)
     return np.where(positive, ratio, np.broadcast_to(tau, ratio.shape))
 
 
