@@ -16,10 +16,14 @@ import os
 import platform
 import time
 
-import numpy as np
-from scipy.stats import entropy as scipy_entropy
+# Single-threaded BLAS for every contender: on a shared 2-core machine OpenBLAS threads spin
+# against other jobs and slow small matrix products ~10x, which would time the machine's load.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from ntk_info import ib
+import numpy as np  # noqa: E402
+from scipy.stats import entropy as scipy_entropy  # noqa: E402
+
+from ntk_info import ib  # noqa: E402
 
 
 def machine() -> str:
