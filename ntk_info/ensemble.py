@@ -32,7 +32,6 @@ is inverted); see information_ntk.md §2.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,48 +102,44 @@ def _decay(tau: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return np.where(lam > 0, out, 1.0)
 
 
-def _marginals_ntk(gm, gv, proj, proj_y, k_rot, q, kdiag):
-    """mean = (P*gm) @ (V^T Y); var = kdiag + rowsum((W K~) * W) - 2 rowsum(W * Q), W = P*gv."""
-    import jax.numpy as jnp
+def _project_mean(gm: np.ndarray, proj: np.ndarray, proj_y: np.ndarray) -> np.ndarray:
+    """mean[t] = P diag(gm[t]) (V^T Y): (T, m, k), as T (m x n)(n x k) products."""
+    return np.matmul(proj[None], gm[:, :, None] * proj_y[None])
 
-    mean = jnp.einsum("mn,tn,nk->tmk", proj, gm, proj_y)
-    w = proj[None] * gv[:, None, :]
-    var = kdiag[None] + jnp.sum((w @ k_rot) * w, axis=-1) - 2 * jnp.einsum("tmn,mn->tm", w, q)
-    return mean, jnp.maximum(var, 0.0)
+
+def _marginals_ntk(gm, gv, proj, proj_y, k_rot, q, kdiag):
+    """mean = P diag(gm) V^T Y; var = kdiag + rowsum((W K~) * W) - 2 (P * Q) gv, W = P diag(gv).
+
+    One (m x n)(n x n) product per time, written into two reused (m, n) buffers: the floor of
+    the arithmetic, with no allocation (and no page faults) per time.
+    """
+    w, wk = np.empty_like(proj), np.empty_like(proj)
+    var = kdiag[None] - 2 * ((proj * q) @ gv.T).T
+    for row, g in enumerate(gv):
+        np.multiply(proj, g, out=w)
+        np.matmul(w, k_rot, out=wk)
+        var[row] += np.einsum("mn,mn->m", wk, w)
+    return _project_mean(gm, proj, proj_y), np.maximum(var, 0.0)
 
 
 def _covariance_ntk(gv, proj, k_rot, q, ktt):
-    import jax.numpy as jnp
-
+    """Sigma[t] = K** + W K~ W^T - (W Q^T + Q W^T), W = P diag(gv[t])."""
+    times, (m, n) = gv.shape[0], proj.shape
     w = proj[None] * gv[:, None, :]
-    cross = jnp.einsum("tmn,ln->tml", w, q)
-    return ktt[None] + w @ k_rot @ jnp.swapaxes(w, 1, 2) - cross - jnp.swapaxes(cross, 1, 2)
+    wk = (w.reshape(times * m, n) @ k_rot).reshape(times, m, n)
+    cross = w @ q.T
+    return ktt[None] + wk @ np.swapaxes(w, 1, 2) - cross - np.swapaxes(cross, 1, 2)
 
 
 def _marginals_nngp(gm, gv, proj, proj_y, kdiag):
-    """mean = (R*gm) @ (U^T Y); var = kdiag + rowsum(R^2 * gv)."""
-    import jax.numpy as jnp
-
-    mean = jnp.einsum("mn,tn,nk->tmk", proj, gm, proj_y)
-    var = kdiag[None] + jnp.einsum("mn,tn->tm", proj * proj, gv)
-    return mean, jnp.maximum(var, 0.0)
+    """mean = R diag(gm) U^T Y; var = kdiag + (R * R) gv^T."""
+    var = kdiag[None] + ((proj * proj) @ gv.T).T
+    return _project_mean(gm, proj, proj_y), np.maximum(var, 0.0)
 
 
 def _covariance_nngp(gv, proj, ktt):
-    import jax.numpy as jnp
-
-    return ktt[None] + jnp.einsum("mn,tn,ln->tml", proj, gv, proj)
-
-
-_JITTED: dict[str, Callable] = {}
-
-
-def _jit(name: str) -> Callable:
-    if name not in _JITTED:
-        import jax
-
-        _JITTED[name] = jax.jit(globals()[name])
-    return _JITTED[name]
+    """Sigma[t] = K** + R diag(gv[t]) R^T."""
+    return ktt[None] + (proj[None] * gv[:, None, :]) @ proj.T
 
 
 class InfiniteEnsemble:
@@ -262,12 +257,15 @@ class InfiniteEnsemble:
                     "`diag_reg` > 0 (e.g. 1e-6) to regularise it, or remove duplicates."
                 )
             self.eigenvalues = np.maximum(evals, 0.0)
-            self._evecs = evecs
-            self._proj_y = evecs.T @ jnp.asarray(self.y_train)
-            if self.mode == "ntk":
-                # K~ = V^T K V: the NNGP kernel in the eigenbasis of Theta.
-                k_rot = evecs.T @ jnp.asarray(self.k_train) @ evecs
-                self._k_rot = 0.5 * (k_rot + k_rot.T)
+        # The products below run in numpy (BLAS), faster than XLA's CPU matmul in float64.
+        dtype = np.float64 if self.use_float64 else np.float32
+        self._evecs = np.asarray(evecs, dtype=dtype)
+        del evecs
+        self._proj_y = self._evecs.T @ self.y_train.astype(dtype)
+        if self.mode == "ntk":
+            # K~ = V^T K V: the NNGP kernel in the eigenbasis of Theta.
+            k_rot = self._evecs.T @ (self.k_train.astype(dtype, copy=False) @ self._evecs)
+            self._k_rot = 0.5 * (k_rot + k_rot.T)
 
     # ------------------------------------------------------------------------------ times
     def tau(self, t: Any) -> np.ndarray:
@@ -292,8 +290,6 @@ class InfiniteEnsemble:
 
     def _test_quantities(self, x: np.ndarray, full_cov: bool) -> dict[str, Any]:
         """Test kernels projected on the eigenbasis; the last input's are cached."""
-        import jax.numpy as jnp
-
         key = hashlib.sha1(x.tobytes() + str(x.shape).encode()).hexdigest()
         if self._test_cache is not None and self._test_cache[0] == key:
             cached = self._test_cache[1]
@@ -302,18 +298,19 @@ class InfiniteEnsemble:
         else:
             cached = {}
         kwargs = dict(batch_size=self.batch_size, use_float64=self.use_float64)
-        with float64(self.use_float64):
-            if "proj" not in cached:
-                k_td = kernel_matrices(self.kernel_fn, x, self.x_train, **kwargs)
-                cached["kdiag"] = jnp.asarray(kernel_diagonal(self.kernel_fn, x, **kwargs))
-                if self.mode == "ntk":
-                    cached["proj"] = jnp.asarray(k_td["ntk"]) @ self._evecs
-                    cached["q"] = jnp.asarray(k_td["nngp"]) @ self._evecs
-                else:
-                    cached["proj"] = jnp.asarray(k_td["nngp"]) @ self._evecs
-            if full_cov:
-                ktt = kernel_matrices(self.kernel_fn, x, None, get=("nngp",), **kwargs)
-                cached["ktt"] = jnp.asarray(0.5 * (ktt["nngp"] + ktt["nngp"].T))
+        dtype = self._evecs.dtype
+        if "proj" not in cached:
+            k_td = kernel_matrices(self.kernel_fn, x, self.x_train, **kwargs)
+            cached["kdiag"] = kernel_diagonal(self.kernel_fn, x, **kwargs).astype(dtype)
+            if self.mode == "ntk":
+                cached["proj"] = k_td["ntk"].astype(dtype, copy=False) @ self._evecs
+                cached["q"] = k_td["nngp"].astype(dtype, copy=False) @ self._evecs
+            else:
+                cached["proj"] = k_td["nngp"].astype(dtype, copy=False) @ self._evecs
+            del k_td
+        if full_cov:
+            ktt = kernel_matrices(self.kernel_fn, x, None, get=("nngp",), **kwargs)["nngp"]
+            cached["ktt"] = (0.5 * (ktt + ktt.T)).astype(dtype, copy=False)
         self._test_cache = (key, cached)
         return cached
 
@@ -349,71 +346,58 @@ class InfiniteEnsemble:
         NNGP: mean = (I - e^{-tau K}) Y, Sigma = K e^{-2 tau K}. Both vanish in variance at
         t = inf: the ensemble interpolates.
         """
-        import jax.numpy as jnp
-
         times = as_times(t)
         tau = self.tau(times)
         lam = self.eigenvalues
         n = self.n_train
-        with float64(self.use_float64):
-            quantities: dict[str, Any] = {
-                "proj": self._evecs,
-                "kdiag": jnp.zeros(n),
-                "ktt": jnp.zeros((n, n)),
-            }
-            if self.mode == "ntk":
-                quantities["q"] = jnp.zeros((n, n))
-                gm, gv = -np.expm1(-np.outer(tau, lam)), _decay(tau, lam)
-            else:
-                gm = -np.expm1(-np.outer(tau, lam))
-                gv = lam[None, :] * _decay(2 * tau, lam)
-            gm = np.where(np.isnan(gm), 1.0, gm)
-            return self._evaluate(times, tau, gm, gv, quantities, full_cov)
+        quantities: dict[str, Any] = {
+            "proj": self._evecs,
+            "kdiag": np.zeros(n),
+            "ktt": np.zeros((n, n)) if full_cov else None,
+        }
+        if self.mode == "ntk":
+            quantities["q"] = np.zeros((n, n))
+            gm, gv = -np.expm1(-np.outer(tau, lam)), _decay(tau, lam)
+        else:
+            gm = -np.expm1(-np.outer(tau, lam))
+            gv = lam[None, :] * _decay(2 * tau, lam)
+        gm = np.where(np.isnan(gm), 1.0, gm)
+        return self._evaluate(times, tau, gm, gv, quantities, full_cov)
 
     def _evaluate(self, times, tau, gm, gv, quantities, full_cov) -> Prediction:
-
-        m, n = quantities["proj"].shape
+        """Moments at all times, `_CHUNK_BYTES` of work arrays at a time (numpy BLAS)."""
+        dtype = np.float64 if self.use_float64 else np.float32
+        arrays = {
+            name: np.asarray(value, dtype=dtype)
+            for name, value in quantities.items()
+            if value is not None
+        }
+        proj, proj_y = arrays["proj"], np.asarray(self._proj_y, dtype=dtype)
+        k_rot = np.asarray(self._k_rot, dtype=dtype) if self.mode == "ntk" else None
+        gm, gv = np.asarray(gm, dtype=dtype), np.asarray(gv, dtype=dtype)
+        m, n = proj.shape
         per_time = 3 * m * n * 8 + (3 * m * m * 8 if full_cov else 0)
         chunk = int(max(1, min(len(times), _CHUNK_BYTES // per_time)))
         means, variances, covariances = [], [], []
-        with float64(self.use_float64):
-            for start in range(0, len(times), chunk):
-                stop = min(start + chunk, len(times))
-                # Pad the last chunk to a fixed size so that the jitted kernels compile once.
-                gm_c = _pad_to(gm[start:stop], chunk)
-                gv_c = _pad_to(gv[start:stop], chunk)
-                if self.mode == "ntk":
-                    mean, var = _jit("_marginals_ntk")(
-                        gm_c,
-                        gv_c,
-                        quantities["proj"],
-                        self._proj_y,
-                        self._k_rot,
-                        quantities["q"],
-                        quantities["kdiag"],
-                    )
-                    if full_cov:
-                        cov = _jit("_covariance_ntk")(
-                            gv_c,
-                            quantities["proj"],
-                            self._k_rot,
-                            quantities["q"],
-                            quantities["ktt"],
-                        )
-                else:
-                    mean, var = _jit("_marginals_nngp")(
-                        gm_c, gv_c, quantities["proj"], self._proj_y, quantities["kdiag"]
-                    )
-                    if full_cov:
-                        cov = _jit("_covariance_nngp")(gv_c, quantities["proj"], quantities["ktt"])
-                size = stop - start
-                means.append(np.asarray(mean)[:size])
-                variances.append(np.asarray(var)[:size])
+        for start in range(0, len(times), chunk):
+            rows = slice(start, start + chunk)
+            if self.mode == "ntk":
+                mean, var = _marginals_ntk(
+                    gm[rows], gv[rows], proj, proj_y, k_rot, arrays["q"], arrays["kdiag"]
+                )
                 if full_cov:
-                    covariances.append(np.asarray(cov)[:size])
+                    cov = _covariance_ntk(gv[rows], proj, k_rot, arrays["q"], arrays["ktt"])
+            else:
+                mean, var = _marginals_nngp(gm[rows], gv[rows], proj, proj_y, arrays["kdiag"])
+                if full_cov:
+                    cov = _covariance_nngp(gv[rows], proj, arrays["ktt"])
+            means.append(mean)
+            variances.append(var)
+            if full_cov:
+                covariances.append(cov)
         mean = np.concatenate(means).astype(np.float64, copy=False)
         var = np.concatenate(variances).astype(np.float64, copy=False)
-        cov = np.concatenate(covariances) if full_cov else None
+        cov = np.concatenate(covariances).astype(np.float64, copy=False) if full_cov else None
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
             raise FloatingPointError(
                 "Non-finite predictive moments: the kernel is too ill-conditioned for the "
@@ -427,10 +411,3 @@ class InfiniteEnsemble:
             f"n_outputs={self.n_outputs}, learning_rate={self.learning_rate}, "
             f"diag_reg={self.diag_reg})"
         )
-
-
-def _pad_to(values: np.ndarray, rows: int) -> np.ndarray:
-    if values.shape[0] == rows:
-        return values
-    pad = np.zeros((rows - values.shape[0],) + values.shape[1:], dtype=values.dtype)
-    return np.concatenate([values, pad])
