@@ -186,6 +186,9 @@ def accuracy(
 ) -> np.ndarray:
     """Classification accuracy of the ensemble mean: argmax for one-hot, sign for +-1 labels.
 
+    A +-1 prediction of exactly 0 (the prior mean at t = 0) counts as half correct (chance);
+    one-hot ties go to the first class (np.argmax).
+
     Args:
       source, y, x, t: as in `mse`; y one-hot (m, k >= 2) or +-1 (m, 1).
       labels: 'auto', 'onehot' or 'parity'.
@@ -199,7 +202,8 @@ def accuracy(
     if kind == "onehot":
         return np.mean(np.argmax(pred.mean, axis=-1) == np.argmax(y, axis=-1)[None], axis=1)
     if kind == "parity":
-        return np.mean(np.sign(pred.mean[..., 0]) == y[None, :, 0], axis=1)
+        margin = pred.mean[..., 0] * y[None, :, 0]
+        return np.mean((margin > 0) + 0.5 * (margin == 0), axis=1)
     raise ValueError("`accuracy` needs one-hot or +-1 labels; `y` looks like regression targets.")
 
 
@@ -1106,7 +1110,8 @@ def information_plane(
       [loss_bayes_joint, kl_prior_joint if joint]); mean_var (mean predictive variance);
       for mode 'ntk': fisher_trace, parameter_energy, weight_information,
       weight_information_rate_per_tau; and the configuration: on, batch_size, n_draws, seed,
-      n_points, labels, mode, weight_information_form.
+      n_points, labels, mode, decoder_fit ('eval', 'train' or 'fixed'),
+      weight_information_form.
 
     Args:
       ensemble: `InfiniteEnsemble`.
@@ -1186,6 +1191,9 @@ def information_plane(
         columns.update(izx_mc=estimate.value, izx_mc_se=estimate.se)
     advance("I(Z;X)")
 
+    fitted = (isinstance(sigma2, str) and sigma2 == "fit") or (
+        sigma2 is None and kind != "regression"
+    )
     sigma2 = _decoder_variance(
         sigma2,
         fit_on,
@@ -1241,6 +1249,7 @@ def information_plane(
     frame["n_points"] = int(m)
     frame["labels"] = kind
     frame["mode"] = ensemble.mode
+    frame["decoder_fit"] = fit_on if fitted else "fixed"
     frame["weight_information_form"] = form
     return frame
 
