@@ -29,8 +29,11 @@ s -> 0 limit: InfoNCE and both pairwise bounds give H of the partition of identi
 if all are distinct), up to ~1e-5 nats; the LOO bound is vacuous there and is capped at log N.
 Means closer than ~1e-5 * sqrt(scale) count as identical in that limit.
 
-Speed. Score matrices are built `chunk_size` rows at a time (one matrix product per chunk),
-memory O(chunk_size * N); the time axis is a `lax.map`. Everything runs in float64.
+Speed. Score matrices are built `chunk_size` rows at a time and reduced by a one-pass
+logsumexp, memory O(chunk_size * N); InfoNCE, LOO and the MC estimate come from one pass; the
+time axis is a `lax.map`. Everything runs in float64 whatever the global JAX setting.
+Inputs are validated and converted with NumPy, so these functions are not traceable by
+`jax.grad` / `jax.jit` (the jitted cores are in `ntk_info._mixture_kernels`).
 """
 
 from __future__ import annotations

@@ -461,6 +461,51 @@ def test_time_axis_matches_per_time_loop(full):
         )
 
 
+def test_bounds_are_invariant_to_translation_and_joint_rescaling():
+    """I(X;Z) is invariant under z -> c z + b. Shifting all means by 1e6 (tests the centring
+    that keeps the expanded squared distances exact) and scaling means by 1e-3 and variances by
+    1e-6 (tests that the variance floor is relative) give the same numbers from the same seed;
+    rtol 1e-8 (rounding of the shifted means, ~1e-16 * 1e6 / s)."""
+    rng = np.random.default_rng(11)
+    means, variances = _random_mixture(rng, 12, 3)
+    reference = _all_estimates(means, variances)
+    np.testing.assert_allclose(_all_estimates(means + 1e6, variances), reference, rtol=1e-8)
+    np.testing.assert_allclose(_all_estimates(1e-3 * means, 1e-6 * variances), reference, rtol=1e-8)
+
+
+def test_results_are_float64_whatever_the_global_jax_setting():
+    """With jax_enable_x64 on or off globally, the numbers are the same float64 values
+    (the module computes inside float64()); rtol 1e-13. A float32 path would differ by ~1e-7."""
+    rng = np.random.default_rng(12)
+    means, variances = _random_mixture(rng, 12, 3)
+    before = jax.config.read("jax_enable_x64")
+    try:
+        jax.config.update("jax_enable_x64", False)
+        off = _all_estimates(means, variances)
+        jax.config.update("jax_enable_x64", True)
+        on = _all_estimates(means, variances)
+    finally:
+        jax.config.update("jax_enable_x64", before)
+    np.testing.assert_allclose(off, on, rtol=1e-13)
+
+
+def test_new_style_typed_keys_are_accepted():
+    """jax.random.key (typed keys) and PRNGKey with the same seed give the same draws."""
+    rng = np.random.default_rng(13)
+    means, variances = _random_mixture(rng, 12, 3)
+    typed = mixture.infonce_lower(means, variances, key=jax.random.key(3))
+    raw = mixture.infonce_lower(means, variances, key=jax.random.PRNGKey(3))
+    assert typed == raw
+
+
+def _all_estimates(means, variances):
+    nce, loo = mixture.infonce_and_loo(means, variances, seed=1)
+    mc = mixture.mc_estimate(means, variances, seed=2, n_samples=8 * len(means))
+    kl = mixture.pairwise_kl_upper(means, variances)
+    bd = mixture.pairwise_bhattacharyya_lower(means, variances)
+    return [nce.value, nce.se, loo.value, loo.se, mc.value, mc.se, kl.value, bd.value]
+
+
 def test_mutual_information_dispatches_and_returns_scalars_without_time_axis():
     """mutual_information(method=m) returns exactly what the named function returns (same
     seed); without a time axis value and se are 0-d float64; the same seed repeats the numbers
