@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 
 from ntk_info._checks import as_float_array, as_times, check_nonnegative, check_positive
-from ntk_info._jax import float64
 from ntk_info.architectures import as_kernel_fn
 from ntk_info.kernels import kernel_diagonal, kernel_matrices
 
@@ -216,7 +215,7 @@ class InfiniteEnsemble:
         return self.y_train.shape[1]
 
     def _setup(self) -> None:
-        import jax.numpy as jnp
+        import scipy.linalg
 
         kernels = kernel_matrices(
             self.kernel_fn,
@@ -235,30 +234,31 @@ class InfiniteEnsemble:
         scale = self.diag_reg
         if not self.diag_reg_absolute_scale:
             scale *= float(np.trace(inverted)) / n
-        with float64(self.use_float64):
-            matrix = jnp.asarray(inverted) + scale * jnp.eye(n)
-            evals, evecs = jnp.linalg.eigh(matrix)
-            del matrix
-            evals = np.asarray(evals, dtype=np.float64)
-            if not np.all(np.isfinite(evals)):
-                raise ValueError(
-                    "The training kernel has non-finite entries; check `x_train` and the "
-                    "architecture's parameters (W_std, b_std)."
-                )
-            largest = max(float(evals.max()), 0.0)
-            threshold = largest * n * np.finfo(np.float64).eps
-            if largest == 0.0 or evals.min() <= threshold:
-                name = "Theta (NTK)" if self.mode == "ntk" else "K (NNGP)"
-                rank = int(np.sum(evals > threshold))
-                raise ValueError(
-                    f"The training {name} kernel is numerically singular (rank {rank} < n = "
-                    f"{n}; smallest/largest eigenvalue {evals.min():.3g}/{largest:.3g}), "
-                    "e.g. from duplicated training points or a nearly linear network. Pass "
-                    "`diag_reg` > 0 (e.g. 1e-6) to regularise it, or remove duplicates."
-                )
-            self.eigenvalues = np.maximum(evals, 0.0)
-        # The products below run in numpy (BLAS), faster than XLA's CPU matmul in float64.
         dtype = np.float64 if self.use_float64 else np.float32
+        # LAPACK syevd in place on one copy: no n x n temporaries beyond V.
+        matrix = inverted.astype(dtype, copy=True)
+        matrix[np.diag_indices(n)] += scale
+        evals, evecs = scipy.linalg.eigh(matrix, overwrite_a=True, check_finite=False, driver="evd")
+        del matrix
+        evals = np.asarray(evals, dtype=np.float64)
+        if not np.all(np.isfinite(evals)):
+            raise ValueError(
+                "The training kernel has non-finite entries; check `x_train` and the "
+                "architecture's parameters (W_std, b_std)."
+            )
+        largest = max(float(evals.max()), 0.0)
+        threshold = largest * n * np.finfo(np.float64).eps
+        if largest == 0.0 or evals.min() <= threshold:
+            name = "Theta (NTK)" if self.mode == "ntk" else "K (NNGP)"
+            rank = int(np.sum(evals > threshold))
+            raise ValueError(
+                f"The training {name} kernel is numerically singular (rank {rank} < n = "
+                f"{n}; smallest/largest eigenvalue {evals.min():.3g}/{largest:.3g}), "
+                "e.g. from duplicated training points or a nearly linear network. Pass "
+                "`diag_reg` > 0 (e.g. 1e-6) to regularise it, or remove duplicates."
+            )
+        self.eigenvalues = np.maximum(evals, 0.0)
+        # The products below run in numpy (BLAS), faster than XLA's CPU matmul in float64.
         self._evecs = np.asarray(evecs, dtype=dtype)
         del evecs
         self._proj_y = self._evecs.T @ self.y_train.astype(dtype)
