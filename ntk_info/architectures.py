@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ntk_info._nt import load as load_neural_tangents
+
 __all__ = ["ACTIVATIONS", "fc", "cnn", "as_kernel_fn"]
 
 ACTIVATIONS = ("relu", "erf", "gelu", "tanh")
@@ -17,7 +19,7 @@ ACTIVATIONS = ("relu", "erf", "gelu", "tanh")
 
 def _activation_layer(activation: str):
     """The stax layer of a named activation, with an analytic (or quadrature) kernel."""
-    from neural_tangents import stax
+    stax = load_neural_tangents().stax
 
     if activation == "relu":
         return stax.Relu()
@@ -65,7 +67,7 @@ def fc(
 
     Reference: Shwartz-Ziv & Alemi (2019), App. B; neural-tangents `stax.serial`.
     """
-    from neural_tangents import stax
+    stax = load_neural_tangents().stax
 
     if int(depth) != depth or depth < 1:
         raise ValueError(f"`depth` must be an integer >= 1, got {depth}.")
@@ -117,7 +119,7 @@ def cnn(
     Reference: Shwartz-Ziv & Alemi (2019), Sec. 2 (MNIST, "standard two-layer CNN with 5x5
     filters"); information_ntk.md §6 for the defaults chosen where the paper is silent.
     """
-    from neural_tangents import stax
+    stax = load_neural_tangents().stax
 
     if int(channels) != channels or channels < 1:
         raise ValueError(f"`channels` must be an integer >= 1, got {channels}.")

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ntk_info._jax import float64
+from ntk_info._nt import load as load_neural_tangents
 
 __all__ = ["TrainKernels", "kernel_matrices", "kernel_diagonal"]
 
@@ -60,7 +61,8 @@ def kernel_matrices(
       dict name -> array (n1, n2).
     """
     import jax
-    import neural_tangents as nt
+
+    nt = load_neural_tangents()
 
     n1 = x1.shape[0]
     n2 = n1 if x2 is None else x2.shape[0]
