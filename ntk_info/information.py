@@ -579,29 +579,22 @@ def _train_prediction(ensemble: InfiniteEnsemble, t: Any, n_points: int | None) 
     n = ensemble.n_train
     if n_points is None or n_points >= n:
         return ensemble.predict_train(t)
-    import jax.numpy as jnp
-
-    from ntk_info._jax import float64
     from ntk_info.ensemble import _decay
 
     times = as_times(t)
     tau = ensemble.tau(times)
     lam = ensemble.eigenvalues
     s = int(n_points)
-    with float64(ensemble.use_float64):
-        quantities: dict[str, Any] = {
-            "proj": ensemble._evecs[:s],
-            "kdiag": jnp.zeros(s),
-            "ktt": jnp.zeros((s, s)),
-        }
-        gm = -np.expm1(-np.outer(tau, lam))
-        gm = np.where(np.isnan(gm), 1.0, gm)
-        if ensemble.mode == "ntk":
-            quantities["q"] = jnp.zeros((s, n))
-            gv = _decay(tau, lam)
-        else:
-            gv = lam[None, :] * _decay(2 * tau, lam)
-        return ensemble._evaluate(times, tau, gm, gv, quantities, False)
+    evecs = np.asarray(ensemble._evecs)
+    quantities: dict[str, Any] = {"proj": evecs[:s], "kdiag": np.zeros(s), "ktt": None}
+    gm = -np.expm1(-np.outer(tau, lam))
+    gm = np.where(np.isnan(gm), 1.0, gm)
+    if ensemble.mode == "ntk":
+        quantities["q"] = np.zeros((s, n))
+        gv = _decay(tau, lam)
+    else:
+        gv = lam[None, :] * _decay(2 * tau, lam)
+    return ensemble._evaluate(times, tau, gm, gv, quantities, False)
 
 
 def _check_range(sigma2_range: tuple[float, float]) -> tuple[float, float]:

@@ -525,6 +525,16 @@ def test_decoder_fit_on_train_subset_maximises_train_objective(relu_k3):
         assert np.all(other[interior] <= best[interior] + 1e-9)
 
 
+def test_train_subset_prediction_equals_predict_train_rows(relu_k3):
+    """The decoder fit on n_fit < n training points uses the first rows of predict_train's
+    moments, computed from a subset of the eigenvector rows: same numbers to round-off."""
+    _, ensemble, _ = relu_k3
+    full = ensemble.predict_train(TIMES)
+    head = information._train_prediction(ensemble, TIMES, 10)
+    np.testing.assert_allclose(head.mean, full.mean[:, :10], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(head.var, full.var[:, :10], rtol=1e-10, atol=1e-12)
+
+
 # ------------------------------------------------------------------------------------------------
 # Bad input.
 # ------------------------------------------------------------------------------------------------
