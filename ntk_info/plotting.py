@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["UNITS", "plot_information_plane", "plot_quantities", "unit_of"]
+__all__ = [
+    "UNITS",
+    "plot_information_plane",
+    "plot_quantities",
+    "unit_of",
+    "plot_bifurcation_diagram",
+    "plot_ib_information_plane",
+]
 
 #: Units of the information-plane columns (anything else is labelled by its name only).
 UNITS = {
@@ -261,3 +268,23 @@ def plot_quantities(
     ax.set_ylabel(f"{names} [{'; '.join(units)}]" if units else names)
     ax.legend(fontsize=8)
     return fig
+
+
+def plot_bifurcation_diagram(*args: Any, **kwargs: Any) -> Any:
+    """Bifurcation diagram of discrete IB / dual-IB solutions, p(y|t) per cluster vs beta.
+
+    Re-exported from `ntk_info.ib.plotting.bifurcation_diagram` (same arguments).
+    """
+    from ntk_info.ib.plotting import bifurcation_diagram
+
+    return bifurcation_diagram(*args, **kwargs)
+
+
+def plot_ib_information_plane(*args: Any, **kwargs: Any) -> Any:
+    """Normalised IB information plane I(X;T)/H(X) vs I(T;Y)/I(X;Y) of IB / dual-IB results.
+
+    Re-exported from `ntk_info.ib.plotting.information_plane` (same arguments).
+    """
+    from ntk_info.ib.plotting import information_plane
+
+    return information_plane(*args, **kwargs)
