@@ -1,7 +1,9 @@
 """Speed of the discrete IB / dualIB solvers against named baselines (a plain script).
 
 (a) IB curve of a random 200 x 20 joint on the same 200 betas: embo (independent package,
-    random restarts per beta) vs ntk_info.ib.solve (reverse annealing); also compares the curves.
+    random restarts per beta, its own loose stopping rule) vs ntk_info.ib.solve (reverse
+    annealing, duplicates merged) at tol 1e-10 and at tol 1e-8 (mean JS change of the
+    encoder, still converged); also compares the curves.
 (b) 1000-beta reverse annealing of the spec §3 problem, IB and dualIB: a straightforward
     implementation looping in Python over clusters and points (written below) vs ntk_info.
 (c) Scaling in |X| = |T| (|Y| = 10), cost of 50 sweeps: NumPy backend vs JAX backend.
@@ -120,13 +122,15 @@ def bench_embo(n_betas: int):
         ).get_bottleneck()
     )
     np.seterr(**old)
-    ib.solve(pxy[:5] / pxy[:5].sum(), [1.0])  # JIT warm-up on another shape is not counted
-    t_ours, ours = timed(ib.solve, pxy, betas, method="ib", tol=1e-10)
     ix, iy = np.asarray(ix) * np.log(2), np.asarray(iy) * np.log(2)
-    order = np.argsort(ours.ixt)
-    ours_at = np.interp(ix, ours.ixt[order], np.maximum.accumulate(ours.ity[order]))
-    gap = float(np.max(iy - ours_at))
-    return t_embo, t_ours, gap, ours
+    out = {}
+    for tol in (1e-10, 1e-8):  # embo stops on a loose criterion; 1e-8 (mean JS) still converges
+        ib.solve(pxy[:5] / pxy[:5].sum(), [1.0])  # JIT warm-up on another shape is not counted
+        t_ours, ours = timed(ib.solve, pxy, betas, method="ib", tol=tol)
+        order = np.argsort(ours.ixt)
+        ours_at = np.interp(ix, ours.ixt[order], np.maximum.accumulate(ours.ity[order]))
+        out[tol] = (t_ours, float(np.max(iy - ours_at)), ours)
+    return t_embo, out
 
 
 def report(row) -> None:
@@ -143,10 +147,17 @@ def main() -> None:
 
     # (a)
     n_betas = 50 if args.quick else 200
-    t_embo, t_ours, gap, _ = bench_embo(n_betas)
-    rows.append((f"(a) IB curve 200x20, {n_betas} betas", "embo 1.1.0", t_embo, t_ours))
-    report(rows[-1])
-    print(f"(a) max over embo points of [embo I(T;Y) - ours at equal I(X;T)] = {gap:.2e} nats")
+    t_embo, out = bench_embo(n_betas)
+    for tol, (t_ours, gap, ours) in out.items():
+        rows.append(
+            (f"(a) IB curve 200x20, {n_betas} betas, tol {tol:g}", "embo 1.1.0", t_embo, t_ours)
+        )
+        report(rows[-1])
+        print(
+            f"(a) tol {tol:g}: max over embo points of [embo I(T;Y) - ours at equal I(X;T)] = "
+            f"{gap:.2e} nats; {int(ours.iterations.sum())} sweeps, all converged: "
+            f"{bool(ours.converged.all())}"
+        )
 
     # (b)
     problem = ib.binary_exponential_problem()

@@ -21,13 +21,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ntk_info.discrete import js_divergence_from_logs, log_normalize, logsumexp
+from ntk_info.discrete import _quiet, log_normalize, logsumexp
 
 # log of "zero" used where log p(y|t) = -inf meets p(y|x) = 0 in a matrix product: 0 * -1e200 = 0.
 LOG_ZERO = -1e200
 
 # log-probabilities below this are flushed to -inf (exp would be subnormal, < 2.2e-308 ~ e^-708).
 LOG_TINY = -700.0
+TINY = float(np.exp(LOG_TINY))
 
 METHODS = ("ib", "dualib", "exponential")
 
@@ -134,15 +135,95 @@ def state_from_encoder(log_encoder: Any, data: tuple, method: str, xp: Any) -> S
 
 def sweep(state: State, beta: Any, data: tuple, method: str, xp: Any) -> tuple[State, Any]:
     """One self-consistent sweep; returns the new state and mean_x JS(p_new(t|x), p_old(t|x))."""
+    with _quiet(xp):
+        encoder = xp.exp(state.log_encoder)
+    new_state, _, change = fused_sweep(state, encoder, beta, data, method, xp)
+    return new_state, change
+
+
+def fused_sweep(
+    state: State, encoder: Any, beta: Any, data: tuple, method: str, xp: Any, tol: Any = None
+) -> tuple[State, Any, Any]:
+    """One sweep carrying p(t|x) = exp(log p(t|x)) along: one pass of exp over (T, X).
+
+    Args:
+      state: the current state; encoder: exp(state.log_encoder), (T, X).
+      tol: the stopping tolerance, or None; with it the JS change is only computed exactly
+        when its bounds do not decide `change < tol` (see `_js_change`).
+
+    Returns:
+      (new state, its p(t|x), the change: mean_x JS(p_new(t|x), p_old(t|x)), or a bound on
+      it on the same side of tol).
+    """
+    log_px = data[-1]
     alive = xp.isfinite(state.log_pt)
     distortion = DISTORTIONS[method](state.params, data, xp)
-    distortion = xp.where(alive[:, None], distortion, 0.0)
-    log_encoder = log_normalize(state.log_pt[:, None] - beta * distortion, axis=0, xp=xp)
+    logits = xp.where(alive[:, None], state.log_pt[:, None] - beta * distortion, -xp.inf)
+    # (2) softmax over t: one exp; log p(t|x) = shifted - log(total) without a second pass.
+    top = xp.max(logits, axis=0, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, 0.0)
+    shifted = logits - top
+    weights = xp.exp(shifted)
+    total = xp.sum(weights, axis=0, keepdims=True)
+    log_encoder = shifted - xp.log(total)
     # p(t|x) < e^-700 ~ 1e-304 is set to 0: subnormal floats slow every later product ~10x.
-    log_encoder = xp.where(log_encoder < LOG_TINY, -xp.inf, log_encoder)
-    new_state = state_from_encoder(log_encoder, data, method, xp)
-    change = xp.mean(js_divergence_from_logs(log_encoder, state.log_encoder, axis=0, xp=xp))
-    return new_state, change
+    tiny = log_encoder < LOG_TINY
+    log_encoder = xp.where(tiny, -xp.inf, log_encoder)
+    new_encoder = xp.where(tiny, 0.0, weights / total)
+    # (3)-(5) in probability space: p(t) = sum_x p(t|x) p(x), p(x|t) = p(t|x) p(x) / p(t).
+    px = xp.exp(log_px)
+    joint = new_encoder * px[None, :]
+    pt = xp.sum(joint, axis=1)
+    new_alive = pt > 0
+    log_pt = xp.log(xp.where(new_alive, pt, 1.0))
+    log_pt = xp.where(new_alive, log_pt, -xp.inf)
+    px_t = xp.where(new_alive[:, None], joint / xp.where(new_alive, pt, 1.0)[:, None], px[None, :])
+    px_t = xp.where(px_t < TINY, 0.0, px_t)
+    params = DECODERS[method](px_t, data, xp)
+    change = _js_change(new_encoder, log_encoder, encoder, state.log_encoder, tol, xp)
+    return State(log_encoder, log_pt, params), new_encoder, change
+
+
+# JS/U lies in [1/2, log 2] for U = sum (p - q)^2 / (2 (p + q)) (term by term: the ratio is
+# KL(Bern(r) || Bern(1/2)) / (2r - 1)^2 with r = p / (p + q), 1/2 at r = 1/2, log 2 at r = 0, 1).
+_JS_LOWER = 0.5 * (1.0 - 1e-9)
+_JS_UPPER = np.log(2.0) * (1.0 + 1e-9)
+
+
+def _js_exact(p: Any, log_p: Any, q: Any, log_q: Any, xp: Any) -> Any:
+    """mean_x JS(p(.|x), q(.|x)) over axis 0, with log m = log((p + q) / 2): one log pass."""
+    with _quiet(xp):
+        log_m = xp.log(0.5 * (p + q))
+        term_p = xp.where(p > 0, p * (log_p - log_m), 0.0)
+        term_q = xp.where(q > 0, q * (log_q - log_m), 0.0)
+    return 0.5 * xp.mean(xp.sum(term_p + term_q, axis=0))
+
+
+def _js_change(p: Any, log_p: Any, q: Any, log_q: Any, tol: Any, xp: Any) -> Any:
+    """The mean JS change, or, when tol is given and a bound decides, that bound.
+
+    U = mean_x sum_t (p - q)^2 / (2 (p + q)) needs no transcendental and U/2 <= JS <= U log 2;
+    so JS < tol when U log 2 < tol (returns U log 2) and JS >= tol when U/2 >= tol (returns
+    U/2); only in between is the exact JS (a log pass over (T, X)) computed. The stopping
+    decision, hence every iterate, is that of the exact JS.
+    """
+    if tol is None:
+        return _js_exact(p, log_p, q, log_q, xp)
+    total = p + q
+    with _quiet(xp):
+        ratio = xp.where(total > 0, (p - q) ** 2 / xp.where(total > 0, total, 1.0), 0.0)
+    bound = 0.5 * xp.mean(xp.sum(ratio, axis=0))
+    low, high = _JS_LOWER * bound, _JS_UPPER * bound
+    undecided = (high >= tol) & (low < tol)
+    if xp is np:
+        return _js_exact(p, log_p, q, log_q, np) if undecided else (high if high < tol else low)
+    import jax
+
+    return jax.lax.cond(
+        undecided,
+        lambda: _js_exact(p, log_p, q, log_q, xp),
+        lambda: xp.where(high < tol, high, low),
+    )
 
 
 def identity_state(n_x: int, n_clusters: int, data: tuple, method: str) -> State:
@@ -160,8 +241,9 @@ def converge_numpy(
     change = np.inf
     iterations = 0
     with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        encoder = np.exp(state.log_encoder)
         while iterations < max_iter and not change < tol:
-            state, change = sweep(state, beta, data, method, np)
+            state, encoder, change = fused_sweep(state, encoder, beta, data, method, np, tol)
             iterations += 1
     return state, iterations, float(change)
 
@@ -178,16 +260,19 @@ def _jax_converge_fn(method: str) -> Callable:
 
     def converge(state, beta, tol, max_iter, data):
         def cond(carry):
-            iterations, change, _ = carry
+            iterations, change, _, _ = carry
             return (iterations < max_iter) & ~(change < tol)
 
         def body(carry):
-            iterations, _, current = carry
-            new_state, change = sweep(current, beta, data, method, jnp)
-            return iterations + 1, change, new_state
+            iterations, _, current, encoder = carry
+            new_state, new_encoder, change = fused_sweep(
+                current, encoder, beta, data, method, jnp, tol
+            )
+            return iterations + 1, change, new_state, new_encoder
 
-        start = (jnp.asarray(0, dtype=jnp.int64), jnp.asarray(jnp.inf), state)
-        iterations, change, state = jax.lax.while_loop(cond, body, start)
+        encoder = jnp.exp(state.log_encoder)
+        start = (jnp.asarray(0, dtype=jnp.int64), jnp.asarray(jnp.inf), state, encoder)
+        iterations, change, state, _ = jax.lax.while_loop(cond, body, start)
         return state, iterations, change
 
     _JAX_CONVERGE[method] = jax.jit(converge)

@@ -47,6 +47,7 @@ def solve_exponential_family(
     seed: int = 0,
     cluster_tol: float = CLUSTER_TOL,
     backend: str = "jax",
+    merge: bool = True,
 ) -> IBResult:
     """Solves the dualIB of an exponential-family problem with the parametric sweep (spec §2.1).
 
@@ -56,7 +57,7 @@ def solve_exponential_family(
     Args:
       problem: an ExponentialFamilyProblem (see `exponential_family_problem`).
       betas: (B,) trade-off parameters > 0.
-      anneal, n_clusters, tol, max_iter, seed, cluster_tol, backend: as in `solve`.
+      anneal, n_clusters, tol, max_iter, seed, cluster_tol, backend, merge: as in `solve`.
 
     Returns:
       IBResult with method 'dualib' and `dual_statistics` (B, T, d) = A^beta(t).
@@ -90,6 +91,7 @@ def solve_exponential_family(
         cluster_tol=cluster_tol,
         backend=backend,
         decoder_fn=decoder_of_state,
+        merge=merge,
     )
     _, px_t = cluster_posterior(encoders, joint.px)
     dual_statistics = px_t @ problem.A.T

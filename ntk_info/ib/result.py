@@ -126,11 +126,9 @@ def cluster_posterior(encoder: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, 
     joint = encoder * px
     pt = joint.sum(axis=-1)
     alive = pt > 0
-    px_t = np.where(
-        alive[..., None],
-        joint / np.where(alive, pt, 1.0)[..., None],
-        np.broadcast_to(px, joint.shape),
-    )
+    px_t = np.divide(joint, np.where(alive, pt, 1.0)[..., None], out=joint)
+    if not np.all(alive):
+        px_t[~alive] = px
     return pt, px_t
 
 
@@ -222,8 +220,15 @@ def expected_dual_distortion(
       (...,).
     """
     with np.errstate(divide="ignore"):
-        cross = decoder @ np.log(py_x).T  # (..., T, X): sum_y p(y|t) log p(y|x)
+        log_py_x = np.log(py_x)
     neg_entropy = np.sum(xlogy(decoder, decoder), axis=-1)
+    if np.all(np.isfinite(log_py_x)):
+        # sum_x p(x|t) [negH(t) - cross(t, x)], with sum_x p(x|t) = 1 (p(x) for dead clusters)
+        # and cross(t, x) = sum_y p(y|t) log p(y|x) finite: no (..., T, X) temporary.
+        cross_mean = np.einsum("...ty,...ty->...t", decoder, px_t @ log_py_x)
+        per_cluster = neg_entropy * px_t.sum(axis=-1) - cross_mean
+        return np.sum(pt * per_cluster, axis=-1)
+    cross = decoder @ log_py_x.T  # (..., T, X): sum_y p(y|t) log p(y|x)
     distortion = neg_entropy[..., None] - cross
     per_cluster = np.sum(np.where(px_t > 0, px_t * distortion, 0.0), axis=-1)
     return np.sum(pt * per_cluster, axis=-1)
@@ -268,6 +273,8 @@ def group_clusters(
       list of index arrays, one per group, heaviest leader first.
     """
     live = np.flatnonzero(pt > pt_tol)
+    if live.size > 1 and not _any_close_pair(decoder[live], cluster_tol):
+        return [live[[i]] for i in np.argsort(-pt[live], kind="stable")]
     live = live[np.argsort(-pt[live], kind="stable")]
     groups = []
     while live.size:
@@ -276,6 +283,25 @@ def group_clusters(
         groups.append(live[member])
         live = live[~member]
     return groups
+
+
+def _any_close_pair(decoder: np.ndarray, cluster_tol: float) -> bool:
+    """Whether two rows differ by < cluster_tol in every coordinate (exact, O(T log T) typically).
+
+    Such a pair is within cluster_tol in the coordinate of largest spread too: sort on it and
+    check, in every coordinate, only the pairs of rows that are close there.
+    """
+    column = int(np.argmax(np.ptp(decoder, axis=0)))
+    order = np.argsort(decoder[:, column], kind="stable")
+    values = decoder[order, column]
+    for shift in range(1, order.size):
+        near = np.flatnonzero(values[shift:] - values[:-shift] < cluster_tol)
+        if near.size == 0:
+            return False
+        first, second = decoder[order[near]], decoder[order[near + shift]]
+        if np.any(np.max(np.abs(first - second), axis=1) < cluster_tol):
+            return True
+    return False
 
 
 def joint_summary(pxy: np.ndarray) -> tuple[float, float, float]:
