@@ -106,9 +106,10 @@ class Dataset:
             return self.gaussian.entropy_y
         if self.labels not in LABELS:
             return None
+        from ntk_info.discrete import entropy
+
         _, counts = np.unique(self.y_test, axis=0, return_counts=True)
-        p = counts / counts.sum()
-        return float(-np.sum(p * np.log(p)))
+        return float(entropy(counts / counts.sum()))
 
 
 def one_hot(classes: np.ndarray, n_classes: int | None = None) -> np.ndarray:

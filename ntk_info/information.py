@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ntk_info._checks import as_float_array, as_times
+from ntk_info.discrete import entropy
 from ntk_info.ensemble import InfiniteEnsemble, Prediction, gain
 
 __all__ = [
@@ -157,8 +158,7 @@ def discrete_entropy(y: Any) -> float:
     """Empirical Shannon entropy H(Y) = -sum_c p_c log p_c of the distinct rows of y, in nats."""
     y = np.asarray(y, dtype=np.float64)
     _, counts = np.unique(y.reshape(len(y), -1), axis=0, return_counts=True)
-    p = counts / counts.sum()
-    return float(-np.sum(p * np.log(p)))
+    return float(entropy(counts / counts.sum()))
 
 
 # ----------------------------------------------------------------------------------------------
