@@ -15,13 +15,15 @@ _LAZY = {
     "InfiniteEnsemble": "ntk_info.ensemble",
     "Prediction": "ntk_info.ensemble",
     "information_plane": "ntk_info.information",
+    "fc": "ntk_info.architectures",
+    "cnn": "ntk_info.architectures",
 }
 _SUBMODULES = (
     "architectures",
     "data",
     "discrete",
     "ensemble",
-    "estimators",
+    "finite",
     "gib",
     "ib",
     "information",
