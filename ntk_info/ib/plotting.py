@@ -67,6 +67,12 @@ def bifurcation_diagram(
     ):
         ax.axvline(beta_c, ls="--", lw=1, color=colour, label=f"{label} $\\beta_c$ = {beta_c:.3f}")
     ax.set_xscale("log")
+    from matplotlib import ticker
+
+    # Plain numbers on the log axis: beta spans barely two decades.
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel(r"$\beta$ (dimensionless trade-off, log scale)")
     name = str(y_index) if y_label is None else y_label
     ax.set_ylabel(f"$p(y = {name}\\,|\\,t)$ (probability)")
