@@ -894,7 +894,7 @@ def fisher_trace(ensemble: InfiniteEnsemble, t: Any) -> np.ndarray:
     """
     _spectrum(ensemble)
     times = as_times(t)
-    return np.full(times.shape, ensemble.n_outputs * float(np.trace(ensemble.theta_train)))
+    return np.full(times.shape, ensemble.n_outputs * ensemble.theta_trace)
 
 
 def parameter_energy(ensemble: InfiniteEnsemble, t: Any) -> np.ndarray:

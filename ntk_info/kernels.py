@@ -49,12 +49,17 @@ def kernel_matrices(
 ) -> dict[str, np.ndarray]:
     """Kernel matrices k(x1, x2) for each name in `get`, as float64 numpy arrays.
 
+    Inputs larger than `batch_size` are evaluated one block of rows at a time (each row block
+    with a jitted `nt.batch` over `batch_size` x `batch_size` tiles and all local devices) and
+    written into preallocated arrays: memory is the result plus one row block. For
+    k(x1, x1) only the blocks on and above the diagonal are evaluated and mirrored.
+
     Args:
       kernel_fn: a neural-tangents `kernel_fn(x1, x2, get)`.
       x1: inputs (n1, ...features).
-      x2: inputs (n2, ...features), or None for k(x1, x1) (computed with its symmetry).
+      x2: inputs (n2, ...features), or None for k(x1, x1).
       get: kernel names, e.g. ('nngp', 'ntk').
-      batch_size: block size; inputs larger than this are evaluated in blocks with `nt.batch`.
+      batch_size: tile size.
       use_float64: compute in float64 (default) whatever the global JAX setting.
 
     Returns:
@@ -63,26 +68,30 @@ def kernel_matrices(
     import jax
 
     nt = load_neural_tangents()
-
-    n1 = x1.shape[0]
-    n2 = n1 if x2 is None else x2.shape[0]
+    symmetric = x2 is None
+    columns = x1 if symmetric else x2
+    n1, n2 = x1.shape[0], columns.shape[0]
     with float64(use_float64):
         dtype = np.float64 if use_float64 else np.float32
         jitted = jax.jit(kernel_fn, static_argnames="get")
         if max(n1, n2) <= batch_size:
-            out = jitted(x1.astype(dtype), None if x2 is None else x2.astype(dtype), get=get)
-        else:
-            devices = _device_count()
-            batched = nt.batch(
-                kernel_fn, batch_size=batch_size, device_count=-1, store_on_device=False
-            )
-            x1p = _pad_rows(x1.astype(dtype), batch_size * devices)
-            x2p = None if x2 is None else _pad_rows(x2.astype(dtype), batch_size)
-            out = batched(x1p, x2p, get)
-        result = {}
-        for name in get:
-            matrix = np.asarray(getattr(out, name), dtype=np.float64)
-            result[name] = matrix[:n1, :n2]
+            out = jitted(x1.astype(dtype), None if symmetric else x2.astype(dtype), get=get)
+            return {name: np.array(getattr(out, name), dtype=np.float64) for name in get}
+        rows = batch_size * _device_count()
+        batched = nt.batch(jitted, batch_size=batch_size, device_count=-1, store_on_device=False)
+        x1p = _pad_rows(x1.astype(dtype), rows)
+        x2p = _pad_rows(columns.astype(dtype), rows if symmetric else batch_size)
+        result = {name: np.empty((n1, n2), dtype=np.float64) for name in get}
+        for start in range(0, n1, rows):
+            stop = min(start + rows, n1)
+            first = start if symmetric else 0  # upper triangle only for k(x1, x1)
+            block = batched(x1p[start : start + rows], x2p[first:], get)
+            for name in get:
+                values = np.asarray(getattr(block, name))
+                result[name][start:stop, first:] = values[: stop - start, : n2 - first]
+                if first:
+                    result[name][start:stop, :first] = result[name][:first, start:stop].T
+            del block
     return result
 
 
