@@ -109,6 +109,7 @@ def demo(
         c
         for c in (
             "W_std",
+            "t",
             "tau",
             "mse",
             "accuracy",
