@@ -22,7 +22,13 @@ def float64(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
-    from jax.experimental import enable_x64
+    import jax
+
+    if hasattr(jax, "enable_x64"):  # JAX >= 0.6: a config state usable as a context
+        with jax.enable_x64(True):
+            yield
+        return
+    from jax.experimental import enable_x64  # JAX 0.5.x; removed in recent JAX
 
     with enable_x64():
         yield
