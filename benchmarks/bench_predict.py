@@ -86,7 +86,7 @@ def run_neural_tangents(data_path: str, n_times: int, nt_times: int, out: str) -
     """(b) neural-tangents' gradient_descent_mse_ensemble, one predict_fn call per time."""
     import jax.numpy as jnp
     import neural_tangents as nt
-    from jax.experimental import enable_x64
+    from ntk_info._jax import float64
 
     from ntk_info.architectures import fc
 
@@ -96,7 +96,7 @@ def run_neural_tangents(data_path: str, n_times: int, nt_times: int, out: str) -
     subset = np.unique(np.linspace(0, n_times - 1, nt_times).round().astype(int))
     baseline = _rss_bytes()
     seconds, means, variances = [], [], []
-    with enable_x64():
+    with float64():
         x_train, y_train = jnp.asarray(data["x_train"]), jnp.asarray(data["y_train"])
         x_test = jnp.asarray(data["x_test"])
         start = time.perf_counter()
@@ -123,7 +123,7 @@ def run_floor(data_path: str, n_times: int, out: str) -> dict:
     """(c) kernels + one eigh + T (m x n)(n x n) products, the faster of numpy and jax."""
     import jax
     import jax.numpy as jnp
-    from jax.experimental import enable_x64
+    from ntk_info._jax import float64
 
     from ntk_info.architectures import fc
     from ntk_info.kernels import kernel_diagonal, kernel_matrices
@@ -146,7 +146,7 @@ def run_floor(data_path: str, n_times: int, out: str) -> dict:
         for _ in range(count):
             left @ square
 
-    with enable_x64():
+    with float64():
         left_j, square_j = jnp.asarray(left), jnp.asarray(square)
         product = jax.jit(lambda a, b: a @ b)
         product(left_j, square_j).block_until_ready()

@@ -20,6 +20,7 @@ from scipy.special import logsumexp
 
 from ntk_info import _mixture_kernels as kernels
 from ntk_info import mixture
+from ntk_info._jax import float64
 
 # ----------------------------------------------------------------------------------------------
 # Independent references.
@@ -107,7 +108,7 @@ def test_vectorised_exponential_matches_numpy_exp():
     """exp_nonpositive vs np.exp on [-750, 5]: relative error < 1e-13 (degree-11 Taylor on
     |r| <= ln2/2 has remainder < 1e-14); exactly 0 below -708 and at -inf."""
     x = np.concatenate([np.linspace(-708, 5, 200_001), [0.0, -1e-300, 1e-12]])
-    with jax.experimental.enable_x64():
+    with float64():
         got = np.asarray(kernels.exp_nonpositive(x))
         below = np.asarray(kernels.exp_nonpositive(np.array([-708.5, -1e4, -np.inf])))
     np.testing.assert_allclose(got, np.exp(x), rtol=1e-13, atol=0)
@@ -122,7 +123,7 @@ def test_one_pass_logsumexp_falls_back_to_exact_when_terms_underflow():
     mask = np.zeros_like(scores, dtype=bool)
     mask[np.arange(5), np.arange(5)] = True
     expected = logsumexp(np.where(mask, -np.inf, scores), axis=1)
-    with jax.experimental.enable_x64():
+    with float64():
         for shift in (scores.max(), scores.max() + 1000.0):
             got = np.asarray(kernels.masked_logsumexp(scores, mask, shift))
             np.testing.assert_allclose(got, expected, rtol=1e-12)
@@ -135,7 +136,7 @@ def test_full_covariance_scores_match_scipy_logpdf():
     means = rng.normal(size=(6, 3))
     cov = _random_covariances(rng, 6, 3)
     z = rng.normal(size=(9, 3)) * 2
-    with jax.experimental.enable_x64():
+    with float64():
         mu, lam, vec = kernels.prepare_full(means, cov)
         w, a, _ = kernels._full_weights(mu, lam, vec)
         centre = means.mean(axis=0)
