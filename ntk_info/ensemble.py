@@ -33,20 +33,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, Literal
 
 import numpy as np
 
+from ntk_info import _moments_jax, _moments_numpy
 from ntk_info._checks import as_float_array, as_times, check_nonnegative, check_positive
+from ntk_info._jax import float64
 from ntk_info.architectures import as_kernel_fn
+from ntk_info.gain import decay, gain, growth
 from ntk_info.kernels import kernel_diagonal, kernel_matrices
 
-__all__ = ["InfiniteEnsemble", "Prediction", "gain", "MODES"]
+__all__ = ["InfiniteEnsemble", "Prediction", "Spectrum", "gain", "MODES", "BACKENDS"]
 
 MODES = ("ntk", "nngp")
-
-# Budget for the per-chunk (times x m x n) work arrays.
-_CHUNK_BYTES = 256 * 2**20
+BACKENDS = ("auto", "numpy", "jax")
+Backend = Literal["auto", "numpy", "jax"]
 
 
 @dataclass(frozen=True)
@@ -68,77 +71,42 @@ class Prediction:
     cov: np.ndarray | None = None
 
 
-def gain(tau: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """g_tau(lam) = (1 - exp(-tau lam)) / lam, stably, for every (tau, lam) pair.
+@dataclass(frozen=True)
+class Spectrum:
+    """The eigendecomposition M = V diag(lam) V^T of the inverted training kernel, and the
+    rotated quantities from which every training-set quantity follows in O(n) per time.
 
-    Uses -expm1(-tau lam) / lam for lam > 0, the limit tau for lam = 0, and 1/lam at tau = inf;
-    for x = tau lam < 1e-8 the series tau (1 - x / 2) (error x^2 / 6), which stays exact to
-    rounding when x underflows to a denormal, where expm1(-x) / lam loses digits.
+    M is Theta (mode 'ntk') or K (mode 'nngp'), with `diag_reg` added: the kernel the dynamics
+    use.
 
-    Args:
-      tau: (T,) dimensionless times in [0, inf].
-      lam: (n,) eigenvalues >= 0.
-
-    Returns:
-      (T, n) array.
+    Attributes:
+      eigenvalues: (n,) lam, float64 NumPy, ascending, clamped at 0.
+      eigenvectors: (n, n) V; a NumPy array on backend 'numpy', a jax.Array on the device on
+        backend 'jax' (use `InfiniteEnsemble.rotated_diagonal` rather than pulling it over).
+      y_rot: (n, k) V^T Y, float64 NumPy.
+      k_rot_diag: (n,) diag(V^T K V), the NNGP kernel in the eigenbasis of Theta (mode 'ntk';
+        None in mode 'nngp', where it equals lam).
+      trace: Tr M, the trace of the regularised inverted kernel (the dynamics' kernel).
+      theta_trace: Tr Theta(X, X), unregularised.
     """
-    tau = np.asarray(tau, dtype=np.float64)[:, None]
-    lam = np.asarray(lam, dtype=np.float64)[None, :]
-    positive = lam > 0
-    safe_lam = np.where(positive, lam, 1.0)
-    with np.errstate(invalid="ignore"):
-        x = tau * safe_lam
-        ratio = np.where(x < 1e-8, tau * (1 - 0.5 * x), -np.expm1(-x) / safe_lam)
-    return np.where(positive, ratio, np.broadcast_to(tau, ratio.shape))
+
+    eigenvalues: np.ndarray
+    eigenvectors: Any
+    y_rot: np.ndarray
+    k_rot_diag: np.ndarray | None
+    trace: float
+    theta_trace: float
 
 
-def _decay(tau: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """exp(-tau lam), (T, n), with exp(-inf * 0) = 1."""
-    tau = np.asarray(tau, dtype=np.float64)[:, None]
-    lam = np.asarray(lam, dtype=np.float64)[None, :]
-    with np.errstate(invalid="ignore"):
-        out = np.exp(-tau * lam)
-    return np.where(lam > 0, out, 1.0)
+def resolve_backend(backend: str) -> str:
+    """'numpy' or 'jax' for a `backend` option; 'auto' is 'jax' on a GPU or TPU default device."""
+    if backend not in BACKENDS:
+        raise ValueError(f"`backend` must be one of {BACKENDS}, got {backend!r}.")
+    if backend != "auto":
+        return backend
+    import jax
 
-
-def _project_mean(gm: np.ndarray, proj: np.ndarray, proj_y: np.ndarray) -> np.ndarray:
-    """mean[t] = P diag(gm[t]) (V^T Y): (T, m, k), as T (m x n)(n x k) products."""
-    return np.matmul(proj[None], gm[:, :, None] * proj_y[None])
-
-
-def _marginals_ntk(gm, gv, proj, proj_y, k_rot, q, kdiag):
-    """mean = P diag(gm) V^T Y; var = kdiag + rowsum((W K~) * W) - 2 (P * Q) gv, W = P diag(gv).
-
-    One (m x n)(n x n) product per time, written into two reused (m, n) buffers: the floor of
-    the arithmetic, with no allocation (and no page faults) per time.
-    """
-    w, wk = np.empty_like(proj), np.empty_like(proj)
-    var = kdiag[None] - 2 * ((proj * q) @ gv.T).T
-    for row, g in enumerate(gv):
-        np.multiply(proj, g, out=w)
-        np.matmul(w, k_rot, out=wk)
-        var[row] += np.einsum("mn,mn->m", wk, w)
-    return _project_mean(gm, proj, proj_y), np.maximum(var, 0.0)
-
-
-def _covariance_ntk(gv, proj, k_rot, q, ktt):
-    """Sigma[t] = K** + W K~ W^T - (W Q^T + Q W^T), W = P diag(gv[t])."""
-    times, (m, n) = gv.shape[0], proj.shape
-    w = proj[None] * gv[:, None, :]
-    wk = (w.reshape(times * m, n) @ k_rot).reshape(times, m, n)
-    cross = w @ q.T
-    return ktt[None] + wk @ np.swapaxes(w, 1, 2) - cross - np.swapaxes(cross, 1, 2)
-
-
-def _marginals_nngp(gm, gv, proj, proj_y, kdiag):
-    """mean = R diag(gm) U^T Y; var = kdiag + (R * R) gv^T."""
-    var = kdiag[None] + ((proj * proj) @ gv.T).T
-    return _project_mean(gm, proj, proj_y), np.maximum(var, 0.0)
-
-
-def _covariance_nngp(gv, proj, ktt):
-    """Sigma[t] = K** + R diag(gv[t]) R^T."""
-    return ktt[None] + (proj[None] * gv[:, None, :]) @ proj.T
+    return "jax" if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu") else "numpy"
 
 
 class InfiniteEnsemble:
@@ -159,11 +127,17 @@ class InfiniteEnsemble:
       diag_reg_absolute_scale: see `diag_reg`.
       batch_size: block size of the kernel computation (`nt.batch` above it).
       use_float64: float64 everywhere (default); False computes in float32.
+      backend: 'numpy' (LAPACK/BLAS on the host: fastest on CPUs), 'jax' (eigendecomposition
+        and per-time products jitted on the default JAX device) or 'auto' (default: 'jax' when
+        that device is a GPU or TPU). Results are NumPy arrays either way; the backends agree
+        to ~1e-10.
 
     Attributes:
+      spectrum: the public `Spectrum` (eigenvalues, eigenvectors, V^T Y, diag(V^T K V), traces).
       eigenvalues: (n,) eigenvalues (clamped at 0) of the inverted kernel, regularised.
       theta_trace: Tr Theta(X, X) of the training inputs (the kernels themselves are not
         kept, to hold memory at 3 n^2 numbers; `kernels.kernel_matrices` recomputes them).
+      backend: 'numpy' or 'jax', as resolved.
 
     Raises:
       ValueError: NaN/inf or mis-shaped data, diag_reg < 0, or a numerically singular kernel
@@ -185,6 +159,7 @@ class InfiniteEnsemble:
         diag_reg_absolute_scale: bool = False,
         batch_size: int = 512,
         use_float64: bool = True,
+        backend: Backend = "auto",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}.")
@@ -207,8 +182,12 @@ class InfiniteEnsemble:
         if self.batch_size < 1:
             raise ValueError(f"`batch_size` must be >= 1, got {batch_size}.")
         self.use_float64 = bool(use_float64)
+        self.backend = resolve_backend(backend)
+        self._engine: ModuleType = _moments_jax if self.backend == "jax" else _moments_numpy
+        self._dtype = np.float64 if self.use_float64 else np.float32
         self._test_cache: tuple[str, dict[str, Any]] | None = None
-        self._setup()
+        with float64(self.use_float64):
+            self._setup()
 
     # ----------------------------------------------------------------------------- set-up
     @property
@@ -219,9 +198,16 @@ class InfiniteEnsemble:
     def n_outputs(self) -> int:
         return self.y_train.shape[1]
 
-    def _setup(self) -> None:
-        import scipy.linalg
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        return self.spectrum.eigenvalues
 
+    @property
+    def theta_trace(self) -> float:
+        return self.spectrum.theta_trace
+
+    def _setup(self) -> None:
+        engine, dtype, n = self._engine, self._dtype, self.n_train
         kernels = kernel_matrices(
             self.kernel_fn,
             self.x_train,
@@ -231,25 +217,39 @@ class InfiniteEnsemble:
             use_float64=self.use_float64,
         )
         k_train, theta_train = kernels.pop("nngp"), kernels.pop("ntk")
-        self.theta_trace = float(np.trace(theta_train))
+        theta_trace = float(np.trace(theta_train))
         inverted = theta_train if self.mode == "ntk" else k_train
         del theta_train
-        n = self.n_train
-        scale = self.diag_reg
-        if not self.diag_reg_absolute_scale:
-            scale *= float(np.trace(inverted)) / n
-        dtype = np.float64 if self.use_float64 else np.float32
+        trace = float(np.trace(inverted))
+        scale = self.diag_reg if self.diag_reg_absolute_scale else self.diag_reg * trace / n
         if inverted.dtype != dtype:
             inverted = inverted.astype(dtype)
-        inverted[np.diag_indices(n)] += scale
-        # LAPACK syevr in place (the transpose is the Fortran-ordered view of the symmetric
-        # matrix, so nothing is copied): O(n) workspace, against 2 n^2 for syevd. With K and
-        # V this keeps the peak at 3 n^2 numbers.
-        evals, evecs = scipy.linalg.eigh(
-            inverted.T, overwrite_a=True, check_finite=False, driver="evr"
-        )
+        # In mode 'nngp' K itself is inverted and not needed afterwards: regularised in place.
+        inverted = engine.add_to_diagonal(engine.to_backend(inverted, dtype), scale)
+        evals, evecs = engine.eigh(inverted)
         del inverted
-        evals = np.asarray(evals, dtype=np.float64)
+        self._check_spectrum(evals)
+        self._evecs = evecs
+        y_rot = engine.to_numpy(evecs.T @ engine.to_backend(self.y_train, dtype))
+        self._proj_y = engine.to_backend(y_rot, dtype)
+        self._k_rot = None
+        k_rot_diag = None
+        if self.mode == "ntk":
+            # K~ = V^T K V: the NNGP kernel in the eigenbasis of Theta.
+            self._k_rot = engine.sandwich(k_train, evecs)
+            del k_train
+            k_rot_diag = engine.to_numpy(self._k_rot.diagonal())
+        self.spectrum = Spectrum(
+            eigenvalues=np.maximum(evals, 0.0),
+            eigenvectors=evecs,
+            y_rot=y_rot,
+            k_rot_diag=k_rot_diag,
+            trace=trace + n * scale,
+            theta_trace=theta_trace,
+        )
+
+    def _check_spectrum(self, evals: np.ndarray) -> None:
+        n = self.n_train
         if not np.all(np.isfinite(evals)):
             raise ValueError(
                 "The training kernel has non-finite entries; check `x_train` and the "
@@ -266,20 +266,18 @@ class InfiniteEnsemble:
                 "e.g. from duplicated training points or a nearly linear network. Pass "
                 "`diag_reg` > 0 (e.g. 1e-6) to regularise it, or remove duplicates."
             )
-        self.eigenvalues = np.maximum(evals, 0.0)
-        # The products below run in numpy (BLAS), faster than XLA's CPU matmul in float64.
-        self._evecs = np.asarray(evecs, dtype=dtype)
-        del evecs
-        self._proj_y = self._evecs.T @ self.y_train.astype(dtype)
-        if self.mode == "ntk":
-            # K~ = V^T K V: the NNGP kernel in the eigenbasis of Theta.
-            k_v = k_train.astype(dtype, copy=False) @ self._evecs
-            del k_train
-            k_rot = self._evecs.T @ k_v
-            del k_v
-            k_rot += k_rot.T
-            k_rot *= 0.5
-            self._k_rot = k_rot
+
+    def rotated_diagonal(self, matrix: Any) -> np.ndarray:
+        """diag(V^T M V), (n,) float64, for an (n, n) matrix M on the training points.
+
+        Computed on the ensemble's backend with one (n x n)(n x n) product.
+        """
+        n = self.n_train
+        matrix = as_float_array("matrix", matrix, ndim=2)
+        if matrix.shape != (n, n):
+            raise ValueError(f"`matrix` must have shape ({n}, {n}), got {matrix.shape}.")
+        with float64(self.use_float64):
+            return self._engine.rotated_diagonal(matrix, self._evecs)
 
     # ------------------------------------------------------------------------------ times
     def tau(self, t: Any) -> np.ndarray:
@@ -307,30 +305,35 @@ class InfiniteEnsemble:
         key = hashlib.sha1(x.tobytes() + str(x.shape).encode()).hexdigest()
         if self._test_cache is not None and self._test_cache[0] == key:
             cached = self._test_cache[1]
-            if not full_cov or "ktt" in cached:
+            if not full_cov or cached.get("ktt") is not None:
                 return cached
         else:
             cached = {}
         kwargs = dict(batch_size=self.batch_size, use_float64=self.use_float64)
-        dtype = self._evecs.dtype
+        engine, dtype = self._engine, self._dtype
         if "proj" not in cached:
             k_td = kernel_matrices(self.kernel_fn, x, self.x_train, **kwargs)
-            cached["kdiag"] = kernel_diagonal(self.kernel_fn, x, **kwargs).astype(dtype)
+            kdiag = kernel_diagonal(self.kernel_fn, x, **kwargs)
+            cached["kdiag"] = engine.to_backend(kdiag, dtype)
             if self.mode == "ntk":
-                cached["proj"] = k_td["ntk"].astype(dtype, copy=False) @ self._evecs
-                cached["q"] = k_td["nngp"].astype(dtype, copy=False) @ self._evecs
+                cached["proj"] = engine.rotate(k_td["ntk"], self._evecs)
+                cached["q"] = engine.rotate(k_td["nngp"], self._evecs)
             else:
-                cached["proj"] = k_td["nngp"].astype(dtype, copy=False) @ self._evecs
+                cached["proj"] = engine.rotate(k_td["nngp"], self._evecs)
             del k_td
         if full_cov:
             ktt = kernel_matrices(self.kernel_fn, x, None, get=("nngp",), **kwargs)["nngp"]
-            cached["ktt"] = (0.5 * (ktt + ktt.T)).astype(dtype, copy=False)
+            cached["ktt"] = engine.to_backend(0.5 * (ktt + ktt.T), dtype)
         self._test_cache = (key, cached)
         return cached
 
     # -------------------------------------------------------------------------- prediction
     def predict(self, x: Any, t: Any, *, full_cov: bool = False) -> Prediction:
         """Predictive mean (T, m, k), marginal variance (T, m) and optionally cov (T, m, m).
+
+        NTK: mean = Theta* A_tau Y, Sigma = K** + Theta* A K A Theta*^T - (Theta* A K*^T + h.c.)
+        with A_tau = V diag(gain_tau) V^T; NNGP: mean = K* V diag(gain_tau) V^T Y,
+        Sigma = K** - K* V diag(gain_2tau) V^T K*^T.
 
         Args:
           x: (m, ...features) inputs.
@@ -339,79 +342,63 @@ class InfiniteEnsemble:
           full_cov: also return the (T, m, m) covariance across inputs.
 
         Returns:
-          `Prediction`.
+          `Prediction` (NumPy float64 arrays).
         """
         x = self._check_x(x)
         times = as_times(t)
         tau = self.tau(times)
-        quantities = self._test_quantities(x, full_cov)
         lam = self.eigenvalues
-        if self.mode == "ntk":
-            g = gain(tau, lam)
-            gm, gv = g, g
-        else:
-            gm, gv = gain(tau, lam), -gain(2 * tau, lam)
-        return self._evaluate(times, tau, gm, gv, quantities, full_cov)
+        gm = gain(tau, lam)
+        gv = gm if self.mode == "ntk" else -gain(2 * tau, lam)
+        with float64(self.use_float64):
+            quantities = self._test_quantities(x, full_cov)
+            return self._evaluate(times, tau, gm, gv, quantities, full_cov)
 
-    def predict_train(self, t: Any, *, full_cov: bool = False) -> Prediction:
-        """Predictive distribution on the training inputs.
+    def predict_train(self, t: Any, *, rows: Any = None, full_cov: bool = False) -> Prediction:
+        """Predictive distribution on the training inputs (or the subset `rows` of them).
 
         NTK: mean = (I - e^{-tau Theta}) Y, Sigma = e^{-tau Theta} K e^{-tau Theta};
         NNGP: mean = (I - e^{-tau K}) Y, Sigma = K e^{-2 tau K}. Both vanish in variance at
-        t = inf: the ensemble interpolates.
+        t = inf: the ensemble interpolates. For s rows the cost is O(s n^2) per time.
+
+        Args:
+          t: scalar or (T,) times.
+          rows: None (all n training points), a slice, or an integer index array.
+          full_cov: also return the (T, s, s) covariance.
+
+        Returns:
+          `Prediction` on the selected training points.
         """
         times = as_times(t)
         tau = self.tau(times)
         lam = self.eigenvalues
-        n = self.n_train
-        quantities: dict[str, Any] = {
-            "proj": self._evecs,
-            "kdiag": np.zeros(n),
-            "ktt": np.zeros((n, n)) if full_cov else None,
-        }
-        if self.mode == "ntk":
-            quantities["q"] = np.zeros((n, n))
-            gm, gv = -np.expm1(-np.outer(tau, lam)), _decay(tau, lam)
-        else:
-            gm = -np.expm1(-np.outer(tau, lam))
-            gv = lam[None, :] * _decay(2 * tau, lam)
-        gm = np.where(np.isnan(gm), 1.0, gm)
-        return self._evaluate(times, tau, gm, gv, quantities, full_cov)
+        rows = self._check_rows(rows)
+        s = self.n_train if rows is None else len(np.arange(self.n_train)[rows])
+        gm = growth(tau, lam)
+        gv = decay(tau, lam) if self.mode == "ntk" else lam[None, :] * decay(2 * tau, lam)
+        with float64(self.use_float64):
+            engine = self._engine
+            proj = self._evecs if rows is None else engine.take_rows(self._evecs, rows)
+            quantities = {"proj": proj, "kdiag": engine.zeros((s,), self._dtype)}
+            return self._evaluate(times, tau, gm, gv, quantities, full_cov)
+
+    def _check_rows(self, rows: Any) -> Any:
+        if rows is None or isinstance(rows, slice):
+            return rows
+        index = np.asarray(rows)
+        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer) or index.size == 0:
+            raise ValueError(
+                f"`rows` must be None, a slice or a non-empty 1-D integer array, got {rows!r}."
+            )
+        if index.min() < -self.n_train or index.max() >= self.n_train:
+            raise ValueError(f"`rows` must index the {self.n_train} training points.")
+        return index
 
     def _evaluate(self, times, tau, gm, gv, quantities, full_cov) -> Prediction:
-        """Moments at all times, `_CHUNK_BYTES` of work arrays at a time (numpy BLAS)."""
-        dtype = np.float64 if self.use_float64 else np.float32
-        arrays = {
-            name: np.asarray(value, dtype=dtype)
-            for name, value in quantities.items()
-            if value is not None
-        }
-        proj, proj_y = arrays["proj"], np.asarray(self._proj_y, dtype=dtype)
-        k_rot = np.asarray(self._k_rot, dtype=dtype) if self.mode == "ntk" else None
-        gm, gv = np.asarray(gm, dtype=dtype), np.asarray(gv, dtype=dtype)
-        m, n = proj.shape
-        per_time = 3 * m * n * 8 + (3 * m * m * 8 if full_cov else 0)
-        chunk = int(max(1, min(len(times), _CHUNK_BYTES // per_time)))
-        means, variances, covariances = [], [], []
-        for start in range(0, len(times), chunk):
-            rows = slice(start, start + chunk)
-            if self.mode == "ntk":
-                mean, var = _marginals_ntk(
-                    gm[rows], gv[rows], proj, proj_y, k_rot, arrays["q"], arrays["kdiag"]
-                )
-                if full_cov:
-                    cov = _covariance_ntk(gv[rows], proj, k_rot, arrays["q"], arrays["ktt"])
-            else:
-                mean, var = _marginals_nngp(gm[rows], gv[rows], proj, proj_y, arrays["kdiag"])
-                if full_cov:
-                    cov = _covariance_nngp(gv[rows], proj, arrays["ktt"])
-            means.append(mean)
-            variances.append(var)
-            if full_cov:
-                covariances.append(cov)
-        mean = np.concatenate(means).astype(np.float64, copy=False)
-        var = np.concatenate(variances).astype(np.float64, copy=False)
-        cov = np.concatenate(covariances).astype(np.float64, copy=False) if full_cov else None
+        arrays = dict(quantities, proj_y=self._proj_y, k_rot=self._k_rot)
+        arrays.setdefault("q", None)
+        arrays.setdefault("ktt", None)
+        mean, var, cov = self._engine.evaluate(self.mode, gm, gv, arrays, full_cov)
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
             raise FloatingPointError(
                 "Non-finite predictive moments: the kernel is too ill-conditioned for the "
@@ -423,5 +410,5 @@ class InfiniteEnsemble:
         return (
             f"InfiniteEnsemble(mode={self.mode!r}, n_train={self.n_train}, "
             f"n_outputs={self.n_outputs}, learning_rate={self.learning_rate}, "
-            f"diag_reg={self.diag_reg})"
+            f"diag_reg={self.diag_reg}, backend={self.backend!r})"
         )

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-import ntk_info.ensemble as ensemble_module
+from ntk_info import _moments_numpy
 from ntk_info import InfiniteEnsemble
 from ntk_info._jax import float64
 from ntk_info.architectures import cnn, fc
@@ -245,8 +245,10 @@ def test_training_moments_are_matrix_exponentials(mode):
         else:
             cov = kern["k"] @ scipy.linalg.expm(-2 * tau * kern["k"])
         _assert_close(prediction.mean[i], (np.eye(n) - decay) @ y_train)
-        _assert_close(prediction.cov[i], cov)
-        _assert_close(prediction.var[i], np.diag(cov))
+        # Late-time covariances are ~1e-8 of K: their round-off is relative to K's scale.
+        scale = RTOL * np.abs(kern["k"]).max()
+        np.testing.assert_allclose(prediction.cov[i], cov, rtol=RTOL, atol=scale)
+        np.testing.assert_allclose(prediction.var[i], np.diag(cov), rtol=RTOL, atol=scale)
     converged = InfiniteEnsemble(kernel_fn, x_train, y_train, mode=mode).predict_train(np.inf)
     _assert_close(converged.mean[0], y_train)
     np.testing.assert_allclose(converged.var[0], 0.0, atol=1e-10 * np.diag(kern["k"]).max())
@@ -345,13 +347,13 @@ def test_prediction_in_tiny_chunks_equals_prediction_five_times_at_a_time(mode, 
     t = np.concatenate([[0.0], np.logspace(-2, 5, 498), [np.inf]])
     batched = [ensemble.predict(x_test, t[i : i + 5]) for i in range(0, 500, 5)]
     n, m = len(x_train), len(x_test)
-    monkeypatch.setattr(ensemble_module, "_CHUNK_BYTES", 7 * 3 * m * n * 8)
+    monkeypatch.setattr(_moments_numpy, "CHUNK_BYTES", 7 * 3 * m * n * 8)
     chunked = ensemble.predict(x_test, t)
     _assert_close(chunked.mean, np.concatenate([p.mean for p in batched]), rtol=1e-13)
     _assert_close(chunked.var, np.concatenate([p.var for p in batched]), rtol=1e-13)
     full = ensemble.predict(x_test, t[::10], full_cov=True)
     _assert_close(full.var, chunked.var[::10], rtol=1e-13)
-    monkeypatch.setattr(ensemble_module, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(_moments_numpy, "CHUNK_BYTES", 1)
     one_at_a_time = ensemble.predict(x_test, t[::10], full_cov=True)
     _assert_close(one_at_a_time.cov, full.cov, rtol=1e-13)
 
