@@ -24,8 +24,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from ntk_info import _moments_numpy
-from ntk_info import InfiniteEnsemble
+from ntk_info import InfiniteEnsemble, _moments_numpy
 from ntk_info._jax import float64
 from ntk_info.architectures import cnn, fc
 from ntk_info.ensemble import gain
