@@ -11,9 +11,14 @@ component is affine in features of the query point,
   isotropic  Sigma_j = s_j I:  phi(z) = [z, |z|^2],       w_j = [mu_j / s_j, -1 / (2 s_j)],
   full       Sigma_j:          phi(z) = [z, vec(z z^T)],  w_j = [P_j mu_j, -vec(P_j) / 2],
 
-with P_j = Sigma_j^{-1}, so a row chunk of the score matrix is one product phi @ w (written as
-fused multiply-adds for few features, `affine_scores`), followed by a one-pass logsumexp with a
-vectorised float64 exponential (`exp_nonpositive`, `masked_logsumexp`).
+with P_j = Sigma_j^{-1}, so a row chunk of the score matrix is one product phi @ w + a followed by
+a one-pass logsumexp (`masked_logsumexp`). Two code paths compute it (static argument `path`):
+
+  'fused'   (CPU): phi @ w written as F broadcast multiply-adds and a vectorised float64
+            exponential (`exp_nonpositive`), which XLA fuses into one cache-sized loop;
+  'matmul'  (GPU/TPU): a plain `phi @ w` (XLA's GEMM) and `jnp.exp`, on large chunks.
+
+They agree to rounding (~1e-14 relative; both exponentials are accurate to < 1e-14).
 Means are centred first (the mixture MI is translation invariant) and variances floored
 (`floor_variances`) so that the cancellation error of this expansion stays below ~1e-5 nats.
 """
@@ -95,16 +100,20 @@ def _full_features(z: jax.Array) -> jax.Array:
 
 _UNROLL_FEATURES = 24  # up to this many features, scores are an unrolled multiply-add
 
+#: The two code paths: 'fused' (unrolled multiply-adds + exp_nonpositive), 'matmul' (GEMM + exp).
+PATHS = ("fused", "matmul")
 
-def affine_scores(phi: jax.Array, w: jax.Array, a: jax.Array) -> jax.Array:
+
+def affine_scores(phi: jax.Array, w: jax.Array, a: jax.Array, path: str = "fused") -> jax.Array:
     """Scores phi @ w + a, (C, F) x (F, N) -> (C, N).
 
-    For few features the product is written as F broadcast multiply-adds: XLA then fuses it
-    with the exponential that consumes it into one vectorised loop, 2-3x faster on CPU than a
-    `dot` whose output feeds the exponential (measured in benchmarks/bench_mixture.py).
+    path='fused' with few features writes the product as F broadcast multiply-adds: XLA then
+    fuses it with the exponential that consumes it into one vectorised loop, 2-3x faster on CPU
+    than a `dot` whose output feeds the exponential (measured in benchmarks/bench_mixture.py).
+    path='matmul' (or many features) is one `dot`, XLA's GEMM on an accelerator.
     """
     n_features = phi.shape[-1]
-    if n_features > _UNROLL_FEATURES:
+    if path == "matmul" or n_features > _UNROLL_FEATURES:
         return phi @ w + a
     scores = a[None, :]
     for f in range(n_features):
@@ -157,10 +166,17 @@ def exp_nonpositive(x: jax.Array) -> jax.Array:
     return jnp.where(x < _EXP_MIN, 0.0, poly * scale)
 
 
+def exponential(path: str):
+    """The exponential of a code path: `exp_nonpositive` ('fused') or XLA's `jnp.exp` ('matmul')."""
+    return jnp.exp if path == "matmul" else exp_nonpositive
+
+
 _TINY_SUM = 1e-280  # a row sum below this may have lost terms to underflow: redo exactly
 
 
-def masked_logsumexp(scores: jax.Array, mask: jax.Array, shift: jax.Array) -> jax.Array:
+def masked_logsumexp(
+    scores: jax.Array, mask: jax.Array, shift: jax.Array, exp=exp_nonpositive
+) -> jax.Array:
     """Row-wise log sum_{j not masked} exp(scores_ij), in one pass when that is safe.
 
     One pass: log sum_j exp(scores_ij - shift) + shift with `shift` an upper bound on every
@@ -171,15 +187,16 @@ def masked_logsumexp(scores: jax.Array, mask: jax.Array, shift: jax.Array) -> ja
       scores: (C, N).
       mask: (C, N) bool, True where a term is left out.
       shift: scalar upper bound on the scores.
+      exp: the exponential used on arguments <= 0 (`exponential(path)`).
 
     Returns:
       (C,) log-sum-exps.
     """
-    total = jnp.sum(jnp.where(mask, 0.0, exp_nonpositive(scores - shift)), axis=1)
+    total = jnp.sum(jnp.where(mask, 0.0, exp(scores - shift)), axis=1)
 
     def exact(_):
         top = jnp.max(jnp.where(mask, -jnp.inf, scores), axis=1, keepdims=True)
-        terms = jnp.where(mask, 0.0, exp_nonpositive(scores - top))
+        terms = jnp.where(mask, 0.0, exp(scores - top))
         return jnp.log(jnp.sum(terms, axis=1)) + top[:, 0]
 
     return lax.cond(jnp.all(total > _TINY_SUM), lambda _: jnp.log(total) + shift, exact, None)
@@ -189,75 +206,122 @@ def masked_logsumexp(scores: jax.Array, mask: jax.Array, shift: jax.Array) -> ja
 # Sampled scores: InfoNCE / leave-one-out / Monte Carlo from one pass over the draws.
 # ----------------------------------------------------------------------------------------------
 
+#: Per-draw statistics `sampled_statistics` can return (any subset, in any order).
+STATISTICS = ("nce", "loo", "mc")
 
-def _draw_statistics(features, w, a, log_norm, own_log_density, chunk: int):
-    """Per-draw InfoNCE, LOO and H(Z)-sample terms from query features.
+
+def _off_diagonal_lse(features, w, a, log_norm, chunk: int, path: str):
+    """L_di = logsumexp_{j != i} S_dij, S_dij = phi(z_di) . w_j + a_j, one pass over score rows.
 
     Args:
       features: (D, N, F) features phi(z_di) of the draws z_di ~ p_i.
       w, a: component weights (F, N), offsets (N,).
       log_norm: (N,) log-normalisers; log N(z; mu_j, .) <= log_norm_j, so max_j log_norm_j
         bounds every score (the one-pass shift).
-      own_log_density: (D, N) exact S_ii = log p_i(z_di) (no expansion error).
-      chunk: rows of the score matrix computed at once.
+      chunk: rows of the (D N, N) score matrix computed at once.
+      path: 'fused' or 'matmul' (see the module docstring).
 
     Returns:
-      (nce, loo, neg_log_mixture), each (D,): the draw's InfoNCE and LOO values and
-      -(1/N) sum_i log p(z_di), with p = (1/N) sum_j p_j.
+      (D, N) L_di.
     """
     n_draws, n, n_feat = features.shape
     rows = features.reshape(n_draws * n, n_feat)
     owner = jnp.tile(jnp.arange(n), n_draws)
     columns = jnp.arange(n)
     shift = jnp.max(log_norm)
+    exp = exponential(path)
 
-    def off_diagonal_lse(args):
+    def lse(args):
         phi, own = args
-        return masked_logsumexp(affine_scores(phi, w, a), own[:, None] == columns[None, :], shift)
+        scores = affine_scores(phi, w, a, path)
+        return masked_logsumexp(scores, own[:, None] == columns[None, :], shift, exp)
 
-    lse_off = _chunked_rows(off_diagonal_lse, (rows, owner), chunk, n_draws * n)
-    lse_off = lse_off.reshape(n_draws, n)
-    lse_all = jnp.logaddexp(lse_off, own_log_density)
-    log_n = jnp.log(n)
-    nce = log_n + jnp.mean(own_log_density - lse_all, axis=1)
-    loo = jnp.log(n - 1.0) + jnp.mean(own_log_density - lse_off, axis=1)
-    neg_log_mixture = log_n - jnp.mean(lse_all, axis=1)
-    return nce, loo, neg_log_mixture
+    return _chunked_rows(lse, (rows, owner), chunk, n_draws * n).reshape(n_draws, n)
 
 
-def _isotropic_slice(means, variances, key, n_draws: int, chunk: int):
+def _isotropic_terms(means, variances, key, n_draws: int, chunk: int, path: str):
     mu, s = prepare_isotropic(means, variances)
     n, k = mu.shape
     eps = jax.random.normal(key, (n_draws, n, k), dtype=mu.dtype)
     z = mu + jnp.sqrt(s)[:, None] * eps
     w, a, log_norm = _isotropic_weights(mu, s)
     own = log_norm - 0.5 * jnp.sum(eps**2, axis=-1)
-    nce, loo, neg_log_mixture = _draw_statistics(_isotropic_features(z), w, a, log_norm, own, chunk)
+    lse_off = _off_diagonal_lse(_isotropic_features(z), w, a, log_norm, chunk, path)
     conditional_entropy = jnp.mean(0.5 * k * (1.0 + LOG_2PI + jnp.log(s)))
-    return nce, loo, neg_log_mixture - conditional_entropy
+    return own, lse_off, conditional_entropy
 
 
-def _full_slice(means, covariances, key, n_draws: int, chunk: int):
+def _full_terms(means, covariances, key, n_draws: int, chunk: int, path: str):
     mu, lam, vec = prepare_full(means, covariances)
     n, k = mu.shape
     eps = jax.random.normal(key, (n_draws, n, k), dtype=mu.dtype)
     z = mu + jnp.einsum("nab,nb,dnb->dna", vec, jnp.sqrt(lam), eps)
     w, a, log_norm = _full_weights(mu, lam, vec)
     own = log_norm - 0.5 * jnp.sum(eps**2, axis=-1)
-    nce, loo, neg_log_mixture = _draw_statistics(_full_features(z), w, a, log_norm, own, chunk)
-    conditional_entropy = jnp.mean(0.5 * (k * (1.0 + LOG_2PI) + jnp.sum(jnp.log(lam), axis=1)))
-    return nce, loo, neg_log_mixture - conditional_entropy
+    lse_off = _off_diagonal_lse(_full_features(z), w, a, log_norm, chunk, path)
+    log_det = jnp.sum(jnp.log(lam), axis=1)
+    conditional_entropy = jnp.mean(0.5 * (k * (1.0 + LOG_2PI) + log_det))
+    return own, lse_off, conditional_entropy
 
 
-@partial(jax.jit, static_argnames=("full", "n_draws", "chunk"))
-def sampled_statistics(means, variances, keys, *, full: bool, n_draws: int, chunk: int):
-    """Per-time, per-draw (InfoNCE, LOO, MC) values, each (T, D), from the same draws.
+@partial(jax.jit, static_argnames=("full", "n_draws", "chunk", "path"))
+def sampled_terms(means, variances, keys, *, full: bool, n_draws: int, chunk: int, path: str):
+    """The shared score pass of every sampled estimator, per time slice.
 
-    Time slice t draws its noise from `keys[t]`. The MC value of a draw is
-    -(1/N) sum_i log p(z_di) - H(Z|X) (entropy form, Goldfeld et al.'s SP with known components).
+    Slice t draws z_di ~ p_i (d < n_draws) from `keys[t]` and returns the exact own
+    log-densities S_dii = log p_i(z_di), the off-diagonal L_di = logsumexp_{j != i} S_dij and
+    H(Z|X) = (1/N) sum_i 1/2 log det(2 pi e Sigma_i) (floored variances).
+
+    Returns:
+      own (T, D, N), lse_off (T, D, N), conditional_entropy (T,).
     """
-    slice_fn = _full_slice if full else _isotropic_slice
-    return lax.map(lambda args: slice_fn(*args, n_draws, chunk), (means, variances, keys))
+    terms_fn = _full_terms if full else _isotropic_terms
+    return lax.map(lambda args: terms_fn(*args, n_draws, chunk, path), (means, variances, keys))
+
+
+@partial(jax.jit, static_argnames=("stat",))
+def reduce_terms(own, lse_off, conditional_entropy, *, stat: str):
+    """One per-draw statistic (T, D) from the terms of `sampled_terms`:
+
+      nce = log N     + (1/N) sum_i [S_ii - logaddexp(L_i, S_ii)]   (InfoNCE),
+      loo = log(N-1)  + (1/N) sum_i [S_ii - L_i]                    (leave-one-out),
+      mc  = log N     - (1/N) sum_i logaddexp(L_i, S_ii) - H(Z|X)   (-(1/N) sum log p(z_i) - H).
+
+    Each statistic is its own compiled reduction, so its numbers do not depend on which other
+    statistics are asked for.
+    """
+    n = own.shape[-1]
+    if stat == "loo":
+        return jnp.log(n - 1.0) + jnp.mean(own - lse_off, axis=-1)
+    lse_all = jnp.logaddexp(lse_off, own)
+    if stat == "nce":
+        return jnp.log(n) + jnp.mean(own - lse_all, axis=-1)
+    return jnp.log(n) - jnp.mean(lse_all, axis=-1) - conditional_entropy[:, None]
+
+
+def sampled_statistics(
+    means,
+    variances,
+    keys,
+    *,
+    full: bool,
+    n_draws: int,
+    chunk: int,
+    path: str = "fused",
+    stats: tuple[str, ...] = STATISTICS,
+):
+    """Per-time, per-draw statistics named in `stats` ('nce', 'loo', 'mc'), from one score pass.
+
+    Time slice t draws its noise from `keys[t]` (see `sampled_terms`, `reduce_terms`); only the
+    reductions in `stats` are computed. `path` selects the code path ('fused' or 'matmul').
+
+    Returns:
+      a tuple of (T, D) arrays, in the order of `stats`.
+    """
+    terms = sampled_terms(
+        means, variances, keys, full=full, n_draws=n_draws, chunk=chunk, path=path
+    )
+    return tuple(reduce_terms(*terms, stat=stat) for stat in stats)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,21 +329,22 @@ def sampled_statistics(means, variances, keys, *, full: bool, n_draws: int, chun
 # ----------------------------------------------------------------------------------------------
 
 
-def _pairwise_mi(divergence_rows, rows, n: int, chunk: int):
+def _pairwise_mi(divergence_rows, rows, n: int, chunk: int, path: str):
     """log N - (1/N) sum_i logsumexp_j(-D_ij), with D_ii = 0 set exactly."""
     columns = jnp.arange(n)
+    exp = exponential(path)
 
     def lse(args):
         *row_args, own = args
         d = divergence_rows(*row_args)
         d = jnp.where(own[:, None] == columns[None, :], 0.0, jnp.maximum(d, 0.0))
-        return jnp.log(jnp.sum(exp_nonpositive(-d), axis=1))  # >= log 1: D_ii = 0
+        return jnp.log(jnp.sum(exp(-d), axis=1))  # >= log 1: D_ii = 0
 
     values = _chunked_rows(lse, (*rows, jnp.arange(n)), chunk, n)
     return jnp.log(n) - jnp.mean(values)
 
 
-def _isotropic_pairwise_slice(means, variances, kind: str, chunk: int):
+def _isotropic_pairwise_slice(means, variances, kind: str, chunk: int, path: str):
     mu, s = prepare_isotropic(means, variances)
     n, k = mu.shape
     sq = jnp.sum(mu**2, axis=1)
@@ -298,10 +363,10 @@ def _isotropic_pairwise_slice(means, variances, kind: str, chunk: int):
             log_mean - 0.5 * log_s_r[:, None] - 0.5 * log_s[None, :]
         )
 
-    return _pairwise_mi(divergence_rows, (mu, s, sq, log_s), n, chunk)
+    return _pairwise_mi(divergence_rows, (mu, s, sq, log_s), n, chunk, path)
 
 
-def _full_pairwise_slice(means, covariances, kind: str, chunk: int):
+def _full_pairwise_slice(means, covariances, kind: str, chunk: int, path: str):
     mu, lam, vec = prepare_full(means, covariances)
     n, k = mu.shape
     sigma = jnp.einsum("nab,nb,ncb->nac", vec, lam, vec)
@@ -317,9 +382,9 @@ def _full_pairwise_slice(means, covariances, kind: str, chunk: int):
         offset = -0.5 * k * (LOG_2PI + 1.0) - 0.5 * logdet
 
         def divergence_rows(phi_r, offset_r):
-            return offset_r[:, None] - affine_scores(phi_r, w, a)
+            return offset_r[:, None] - affine_scores(phi_r, w, a, path)
 
-        return _pairwise_mi(divergence_rows, (phi, offset), n, chunk)
+        return _pairwise_mi(divergence_rows, (phi, offset), n, chunk, path)
 
     def divergence_rows(mu_r, sigma_r, logdet_r):
         mean_cov = 0.5 * (sigma_r[:, None] + sigma[None, :])  # (C, N, k, k)
@@ -331,11 +396,17 @@ def _full_pairwise_slice(means, covariances, kind: str, chunk: int):
             logdet_mean - 0.5 * logdet_r[:, None] - 0.5 * logdet[None, :]
         )
 
-    return _pairwise_mi(divergence_rows, (mu, sigma, logdet), n, chunk)
+    return _pairwise_mi(divergence_rows, (mu, sigma, logdet), n, chunk, path)
 
 
-@partial(jax.jit, static_argnames=("full", "kind", "chunk"))
-def pairwise_statistics(means, variances, *, full: bool, kind: str, chunk: int):
-    """Per-time Kolchinsky-Tracey MI bound (T,) for `kind` in {'kl', 'bhattacharyya'}."""
+@partial(jax.jit, static_argnames=("full", "kind", "chunk", "path"))
+def pairwise_statistics(
+    means, variances, *, full: bool, kind: str, chunk: int, path: str = "fused"
+):
+    """Per-time Kolchinsky-Tracey MI bound (T,) for `kind` in {'kl', 'bhattacharyya'}.
+
+    `path` ('fused' or 'matmul') selects the exponential and, for the full-covariance KL, the
+    score product (see the module docstring).
+    """
     slice_fn = _full_pairwise_slice if full else _isotropic_pairwise_slice
-    return lax.map(lambda args: slice_fn(*args, kind, chunk), (means, variances))
+    return lax.map(lambda args: slice_fn(*args, kind, chunk, path), (means, variances))

@@ -30,15 +30,27 @@ if all are distinct), up to ~1e-5 nats; the LOO bound is vacuous there and is ca
 Means closer than ~1e-5 * sqrt(scale) count as identical in that limit.
 
 Speed. Score matrices are built `chunk_size` rows at a time and reduced by a one-pass
-logsumexp, memory O(chunk_size * N); InfoNCE, LOO and the MC estimate come from one pass; the
-time axis is a `lax.map`. Everything runs in float64 whatever the global JAX setting.
+logsumexp, memory O(chunk_size * N); InfoNCE, LOO and the MC estimate come from one pass
+(`infonce_and_loo` returns both bounds of it; `infonce_lower`, `loo_upper` and `mc_estimate`
+compute only their own reductions); the time axis is a `lax.map`. Everything runs in float64
+whatever the global JAX setting.
+
+Devices. `path` selects one of two code paths with the same numbers (to ~1e-14):
+'fused' (CPU: unrolled multiply-adds and a vectorised exponential fused into one loop over
+~2 MB chunks) or 'matmul' (GPU/TPU: XLA's GEMM and `exp` on ~256 MB chunks, the whole score
+matrix when it fits); 'auto' (default) takes 'matmul' when the default JAX device is a GPU or
+a TPU, else 'fused'. Results never depend on `chunk_size` beyond summation order.
+
+Randomness. Draws come from `key` or `seed`. With a time axis, slice i uses
+`jax.random.split(key, T)[i]` by default, or, given `times`, `time_keys(key, times)[i]`, a key
+of (key, times[i]) alone: the same (t, seed) then gives the same numbers in any grid.
 Inputs are validated and converted with NumPy, so these functions are not traceable by
 `jax.grad` / `jax.jit` (the jitted cores are in `ntk_info._mixture_kernels`).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import numpy as np
@@ -59,12 +71,22 @@ __all__ = [
     "mc_estimate",
     "conditional_entropy",
     "entropy",
+    "time_keys",
+    "PATHS",
+    "Path",
 ]
 
 METHODS = ("infonce", "loo", "pairwise_kl", "pairwise_bhattacharyya", "mc")
 
-#: Numbers in one chunk of a score matrix (rows * N * width, ~2 MB: cache-sized) by default.
-_CHUNK_ELEMENTS = 2**18
+#: Code paths of the score matrices: 'auto' picks 'matmul' on GPU/TPU, 'fused' on CPU.
+PATHS = ("auto", "fused", "matmul")
+Path = Literal["auto", "fused", "matmul"]
+
+#: Default numbers in one chunk of a score matrix (rows * N * width) per path: ~2 MB
+#: (cache-sized) for the fused CPU loop, ~256 MB (few large GEMMs) on an accelerator.
+_CHUNK_ELEMENTS = {"fused": 2**18, "matmul": 2**25}
+
+_ACCELERATORS = ("gpu", "tpu", "cuda", "rocm")
 
 
 class MIEstimate(NamedTuple):
@@ -156,23 +178,103 @@ def _check_count(name: str, value: Any, minimum: int, why: str) -> int:
     return int(value)
 
 
-def _chunk(chunk_size: int | None, n: int, width: int, rows: int) -> int:
+def _chunk(chunk_size: int | None, n: int, width: int, rows: int, path: str) -> int:
     if chunk_size is None:
-        return int(max(1, min(rows, _CHUNK_ELEMENTS // (n * width))))
+        return int(max(1, min(rows, _CHUNK_ELEMENTS[path] // (n * width))))
     return min(_check_count("chunk_size", chunk_size, 1, "rows of the score matrix"), rows)
 
 
-def _time_keys(key: Any, seed: int | None, n_times: int, batched: bool) -> jax.Array:
-    """One PRNG key per time slice: `key` itself without a time axis, split(key, T) with one."""
+def _default_platform() -> str:
+    """Platform of the device JAX computes on now: `jax.default_device` if set, else the backend."""
+    device = jax.config.jax_default_device
+    if device is None:
+        return jax.default_backend()
+    return device if isinstance(device, str) else device.platform
+
+
+def _resolve_path(path: Any) -> str:
+    """'fused' or 'matmul' from the user's `path` ('auto': 'matmul' on a GPU/TPU, else 'fused')."""
+    if not isinstance(path, str) or path not in PATHS:
+        raise ValueError(
+            f"`path` must be one of {', '.join(map(repr, PATHS))} ('auto' picks 'matmul' on "
+            f"GPU/TPU and 'fused' on CPU); got {path!r}."
+        )
+    if path != "auto":
+        return path
+    return "matmul" if _default_platform().lower() in _ACCELERATORS else "fused"
+
+
+def _base_key(key: Any, seed: int | None) -> jax.Array:
+    """The user's `key`, or PRNGKey(seed) (seed 0 by default); exactly one of them."""
     if key is not None and seed is not None:
         raise ValueError("Pass either `key` or `seed`, not both.")
     if key is None:
         seed = 0 if seed is None else _check_count("seed", seed, 0, "a PRNG seed")
-        key = jax.random.PRNGKey(seed)
-    elif not isinstance(key, jax.Array):
+        return jax.random.PRNGKey(seed)
+    if not isinstance(key, jax.Array):
         raise TypeError(
             f"`key` must be a jax.random key (jax.random.PRNGKey(0)), got {type(key).__name__}."
         )
+    return key
+
+
+def _as_key_times(times: Any, n_times: int, batched: bool) -> np.ndarray:
+    """`times` as (T,) float64 matching the time axis (one time without one); NaN rejected."""
+    array = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    if array.shape != (n_times,):
+        where = f"the time axis of `means` (T = {n_times})" if batched else "one time"
+        raise ValueError(
+            f"`times` must have shape ({n_times},) to match {where}, got {np.shape(times)}."
+        )
+    if np.any(np.isnan(array)):
+        raise ValueError("`times` contains NaN; pass the training times of the slices.")
+    return array
+
+
+def time_keys(seed_or_key: int | jax.Array, times: Any) -> jax.Array:
+    """One PRNG key per time, a function of (seed or key, t) alone, not of t's place in a grid.
+
+        key_t = fold_in(fold_in(key, hi(t)), lo(t)),
+
+    with (hi, lo) the two 32-bit halves of the IEEE-754 float64 bit pattern of t
+    (`np.float64(t).view(np.uint64)`; -0.0 counts as 0.0, inf is allowed) and key =
+    PRNGKey(seed) for an int seed. Equal times get equal keys in any grid, in any order.
+
+    Args:
+      seed_or_key: an int seed >= 0 or a `jax.random` key (raw uint32 or typed).
+      times: scalar or (T,) floats (training times; NaN is rejected).
+
+    Returns:
+      (T,) keys: a typed key array for a typed key, else a (T, 2) uint32 array.
+    """
+    if isinstance(seed_or_key, jax.Array):
+        key = _base_key(seed_or_key, None)
+    else:
+        key = _base_key(None, seed_or_key)
+    times = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    if times.ndim != 1 or np.any(np.isnan(times)):
+        raise ValueError(f"`times` must be a scalar or 1-D array without NaN, got {times!r}.")
+    bits = (times + 0.0).view(np.uint64)  # + 0.0 maps -0.0 to 0.0
+    high = (bits >> np.uint64(32)).astype(np.uint32)
+    low = (bits & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+    def fold(h, lo):
+        return jax.random.fold_in(jax.random.fold_in(key, h), lo)
+
+    return jax.vmap(fold)(high, low)
+
+
+def _time_keys(
+    key: Any, seed: int | None, n_times: int, batched: bool, times: Any = None
+) -> jax.Array:
+    """One PRNG key per time slice, (T,) keys.
+
+    Without `times`: `key` itself without a time axis, split(key, T) with one. With `times`:
+    `time_keys(key, times)`.
+    """
+    key = _base_key(key, seed)
+    if times is not None:
+        return time_keys(key, _as_key_times(times, n_times, batched))
     if batched:
         return jax.random.split(key, n_times)
     return key[None] if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) else key[None, :]
@@ -198,16 +300,39 @@ def _mean_and_se(per_draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @with_float64
-def _sampled(means, variances, key, seed, n_draws, chunk_size):
+def _sampled(
+    means, variances, *, key, seed, n_draws, chunk_size, times, path, stats
+) -> tuple[_Mixture, dict[str, np.ndarray]]:
+    """Validates, then runs the sampled kernel for the statistics `stats` (each (T, D))."""
     mix = _as_mixture(means, variances)
     n_draws = _check_count("n_draws", n_draws, 2, "the standard error needs two draws of z")
+    path = _resolve_path(path)
     t, n, k = mix.means.shape
-    chunk = _chunk(chunk_size, n, 1, n_draws * n)
-    keys = _time_keys(key, seed, t, mix.batched)
-    nce, loo, mc = kernels.sampled_statistics(
-        mix.means, mix.variances, keys, full=mix.full, n_draws=n_draws, chunk=chunk
+    chunk = _chunk(chunk_size, n, 1, n_draws * n, path)
+    keys = _time_keys(key, seed, t, mix.batched, times)
+    values = kernels.sampled_statistics(
+        mix.means,
+        mix.variances,
+        keys,
+        full=mix.full,
+        n_draws=n_draws,
+        chunk=chunk,
+        path=path,
+        stats=stats,
     )
-    return mix, np.asarray(nce), np.asarray(loo), np.asarray(mc)
+    return mix, {name: np.asarray(value) for name, value in zip(stats, values, strict=True)}
+
+
+def _lower(mix: _Mixture, nce: np.ndarray) -> MIEstimate:
+    return _finish(*_mean_and_se(nce), mix.batched)
+
+
+def _upper(mix: _Mixture, loo: np.ndarray) -> MIEstimate:
+    """Mean LOO over draws capped at log N (se = 0 where the cap applies)."""
+    log_n = np.log(mix.means.shape[1])
+    value, se = _mean_and_se(loo)
+    capped = value >= log_n
+    return _finish(np.where(capped, log_n, value), np.where(capped, 0.0, se), mix.batched)
 
 
 def infonce_and_loo(
@@ -218,6 +343,8 @@ def infonce_and_loo(
     seed: int | None = None,
     n_draws: int = 8,
     chunk_size: int | None = None,
+    times: Any = None,
+    path: Path = "auto",
 ) -> tuple[MIEstimate, MIEstimate]:
     """InfoNCE lower and leave-one-out upper bounds on I(X;Z) from the same draws of z.
 
@@ -229,18 +356,24 @@ def infonce_and_loo(
     Both are averaged over `n_draws` independent draws; E[I_L] <= I(X;Z) <= E[I_U] (for X
     uniform over exactly these N points E[I_L] = I(X;Z)). The reported upper value is
     min(mean I_U, log N) (a valid bound since I <= log N), with se = 0 where the cap applies:
-    for near-deterministic outputs I_U diverges.
+    for near-deterministic outputs I_U diverges. Both come from one pass over the scores.
 
     Args:
       means: (N, k) or (T, N, k) component means mu_i.
       variances: (N,) / (T, N) shared variances s_i >= 0, or (N, k, k) / (T, N, k, k) full
         covariances (then S_ij = log N(z_i; mu_j, Sigma_j)).
-      key: a `jax.random` key; time slice t uses `jax.random.split(key, T)[t]` (the key itself
-        without a time axis). Exclusive with `seed`.
+      key: a `jax.random` key; time slice i uses `jax.random.split(key, T)[i]` (the key itself
+        without a time axis), or `time_keys(key, times)[i]` when `times` is given. Exclusive
+        with `seed`.
       seed: int seed used when `key` is not given (default 0).
       n_draws: independent draws of (z_1..z_N), >= 2 (the standard error needs two).
       chunk_size: rows of the (n_draws * N, N) score matrix computed at once (memory
-        O(chunk_size * N)); the default keeps a chunk near 2 MB. Results do not depend on it.
+        O(chunk_size * N)); the default keeps a chunk near 2 MB ('fused') or 256 MB
+        ('matmul'). Results do not depend on it.
+      times: optional (T,) floats labelling the time axis (a scalar or (1,) without one): the
+        draws of a slice then depend on (key or seed, its time) alone, so the same (t, seed)
+        gives bit-identical numbers in any grid (see `time_keys`).
+      path: 'auto', 'fused' (CPU) or 'matmul' (GPU/TPU); same numbers to ~1e-14.
 
     Returns:
       (lower, upper), two `MIEstimate`s with value and se (std over draws / sqrt(n_draws)),
@@ -249,15 +382,18 @@ def infonce_and_loo(
     Reference: Poole et al., "On Variational Bounds of Mutual Information", ICML 2019, eq. (12)
     and the leave-one-out bound; Shwartz-Ziv & Alemi 2019, eq. (12-13).
     """
-    mix, nce, loo, _ = _sampled(means, variances, key, seed, n_draws, chunk_size)
-    log_n = np.log(mix.means.shape[1])
-    lower = _finish(*_mean_and_se(nce), mix.batched)
-    upper_value, upper_se = _mean_and_se(loo)
-    capped = upper_value >= log_n
-    upper = _finish(
-        np.where(capped, log_n, upper_value), np.where(capped, 0.0, upper_se), mix.batched
+    mix, values = _sampled(
+        means,
+        variances,
+        key=key,
+        seed=seed,
+        n_draws=n_draws,
+        chunk_size=chunk_size,
+        times=times,
+        path=path,
+        stats=("nce", "loo"),
     )
-    return lower, upper
+    return _lower(mix, values["nce"]), _upper(mix, values["loo"])
 
 
 def infonce_lower(
@@ -268,21 +404,33 @@ def infonce_lower(
     seed: int | None = None,
     n_draws: int = 8,
     chunk_size: int | None = None,
+    times: Any = None,
+    path: Path = "auto",
 ) -> MIEstimate:
     """InfoNCE (minibatch) lower bound on I(X;Z), X uniform over N points, Z|x_i ~ N(mu_i, s_i I).
 
     I_L = log N + (1/N) sum_i [S_ii - logsumexp_j S_ij] <= log N, S_ij = log N(z_i; mu_j, s_j I_k),
     z_i ~ N(mu_i, s_i I_k), averaged over `n_draws` draws. Arguments and shapes as in
-    `infonce_and_loo`, which computes it (and the LOO upper bound) from the same scores.
+    `infonce_and_loo`, whose lower half this is (same draws, same numbers); only this bound's
+    reductions are computed.
 
     Returns:
       `MIEstimate(value, se)`, (T,) or scalar, nats.
 
     Reference: Poole et al., ICML 2019 (InfoNCE with the known conditional as critic).
     """
-    return infonce_and_loo(
-        means, variances, key=key, seed=seed, n_draws=n_draws, chunk_size=chunk_size
-    )[0]
+    mix, values = _sampled(
+        means,
+        variances,
+        key=key,
+        seed=seed,
+        n_draws=n_draws,
+        chunk_size=chunk_size,
+        times=times,
+        path=path,
+        stats=("nce",),
+    )
+    return _lower(mix, values["nce"])
 
 
 def loo_upper(
@@ -293,20 +441,32 @@ def loo_upper(
     seed: int | None = None,
     n_draws: int = 8,
     chunk_size: int | None = None,
+    times: Any = None,
+    path: Path = "auto",
 ) -> MIEstimate:
     """Leave-one-out upper bound on I(X;Z) for X uniform over N points, Z|x_i ~ N(mu_i, s_i I).
 
     I_U = log(N-1) + (1/N) sum_i [S_ii - logsumexp_{j != i} S_ij], S_ij = log N(z_i; mu_j, s_j I),
-    averaged over `n_draws` draws and capped at log N. Arguments as in `infonce_and_loo`.
+    averaged over `n_draws` draws and capped at log N. Arguments as in `infonce_and_loo`, whose
+    upper half this is (same draws, same numbers); only this bound's reductions are computed.
 
     Returns:
       `MIEstimate(value, se)`, (T,) or scalar, nats.
 
     Reference: Poole et al., ICML 2019 (leave-one-out upper bound with known conditional).
     """
-    return infonce_and_loo(
-        means, variances, key=key, seed=seed, n_draws=n_draws, chunk_size=chunk_size
-    )[1]
+    mix, values = _sampled(
+        means,
+        variances,
+        key=key,
+        seed=seed,
+        n_draws=n_draws,
+        chunk_size=chunk_size,
+        times=times,
+        path=path,
+        stats=("loo",),
+    )
+    return _upper(mix, values["loo"])
 
 
 def mc_estimate(
@@ -318,6 +478,8 @@ def mc_estimate(
     n_samples: int | None = None,
     control_variate: bool = False,
     chunk_size: int | None = None,
+    times: Any = None,
+    path: Path = "auto",
 ) -> MIEstimate:
     """Monte Carlo estimate of the exact I(X;Z) = H(Z) - H(Z|X) of a Gaussian mixture.
 
@@ -331,7 +493,7 @@ def mc_estimate(
     components (it equals the full-batch InfoNCE value averaged over R draws).
 
     Args:
-      means, variances, key, seed, chunk_size: as in `infonce_and_loo`.
+      means, variances, key, seed, chunk_size, times, path: as in `infonce_and_loo`.
       n_samples: total samples of z (default 16 per component).
       control_variate: use the pointwise-MI form instead of the entropy form.
 
@@ -346,8 +508,19 @@ def mc_estimate(
         replicas = 16
     else:
         replicas = max(2, -(-_check_count("n_samples", n_samples, 1, "samples of z") // n))
-    mix, nce, _, mc = _sampled(means, variances, key, seed, replicas, chunk_size)
-    return _finish(*_mean_and_se(nce if control_variate else mc), mix.batched)
+    stat = "nce" if control_variate else "mc"
+    mix, values = _sampled(
+        means,
+        variances,
+        key=key,
+        seed=seed,
+        n_draws=replicas,
+        chunk_size=chunk_size,
+        times=times,
+        path=path,
+        stats=(stat,),
+    )
+    return _finish(*_mean_and_se(values[stat]), mix.batched)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -356,19 +529,22 @@ def mc_estimate(
 
 
 @with_float64
-def _pairwise(means, variances, kind: str, chunk_size: int | None) -> MIEstimate:
+def _pairwise(means, variances, kind: str, chunk_size: int | None, path: Any) -> MIEstimate:
     mix = _as_mixture(means, variances)
+    path = _resolve_path(path)
     t, n, k = mix.means.shape
     width = k * k if mix.full and kind == "bhattacharyya" else 1
-    chunk = _chunk(chunk_size, n, width, n)
+    chunk = _chunk(chunk_size, n, width, n, path)
     value = kernels.pairwise_statistics(
-        mix.means, mix.variances, full=mix.full, kind=kind, chunk=chunk
+        mix.means, mix.variances, full=mix.full, kind=kind, chunk=chunk, path=path
     )
     value = np.clip(np.asarray(value), 0.0, np.log(n))  # round-off only: 0 <= bound <= log N
     return _finish(value, np.zeros_like(value), mix.batched)
 
 
-def pairwise_kl_upper(means: Any, variances: Any, *, chunk_size: int | None = None) -> MIEstimate:
+def pairwise_kl_upper(
+    means: Any, variances: Any, *, chunk_size: int | None = None, path: Path = "auto"
+) -> MIEstimate:
     """Kolchinsky-Tracey KL upper bound on I(X;Z) for a uniform Gaussian mixture.
 
     H_KL = sum_i c_i H(p_i) - sum_i c_i ln sum_j c_j exp(-KL(p_i || p_j)) >= H(Z), c_i = 1/N, so
@@ -382,6 +558,7 @@ def pairwise_kl_upper(means: Any, variances: Any, *, chunk_size: int | None = No
       means: (N, k) or (T, N, k).
       variances: (N,) / (T, N) shared variances, or (N, k, k) / (T, N, k, k) covariances.
       chunk_size: rows of the (N, N) divergence matrix computed at once.
+      path: 'auto', 'fused' (CPU) or 'matmul' (GPU/TPU); see `infonce_and_loo`.
 
     Returns:
       `MIEstimate(value, se=0)`, (T,) or scalar, nats, in [0, log N].
@@ -389,11 +566,11 @@ def pairwise_kl_upper(means: Any, variances: Any, *, chunk_size: int | None = No
     Reference: Kolchinsky & Tracey, "Estimating Mixture Entropy with Pairwise Distances",
     Entropy 19:361 (2017), eq. (8) with D = KL (Theorem 2).
     """
-    return _pairwise(means, variances, "kl", chunk_size)
+    return _pairwise(means, variances, "kl", chunk_size, path)
 
 
 def pairwise_bhattacharyya_lower(
-    means: Any, variances: Any, *, chunk_size: int | None = None
+    means: Any, variances: Any, *, chunk_size: int | None = None, path: Path = "auto"
 ) -> MIEstimate:
     """Kolchinsky-Tracey Bhattacharyya lower bound on I(X;Z) for a uniform Gaussian mixture.
 
@@ -403,7 +580,7 @@ def pairwise_bhattacharyya_lower(
     sqrt(s_i s_j)). The full-covariance option costs O(N^2 k^3).
 
     Args:
-      means, variances, chunk_size: as in `pairwise_kl_upper`.
+      means, variances, chunk_size, path: as in `pairwise_kl_upper`.
 
     Returns:
       `MIEstimate(value, se=0)`, (T,) or scalar, nats, in [0, log N].
@@ -411,7 +588,7 @@ def pairwise_bhattacharyya_lower(
     Reference: Kolchinsky & Tracey, Entropy 19:361 (2017), eq. (8) with the Chernoff
     alpha = 1/2 divergence (Theorem 3, Corollary).
     """
-    return _pairwise(means, variances, "bhattacharyya", chunk_size)
+    return _pairwise(means, variances, "bhattacharyya", chunk_size, path)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -442,18 +619,20 @@ def conditional_entropy(means: Any, variances: Any) -> Any:
 
 
 def mutual_information(
-    means: Any, variances: Any, *, method: str = "infonce", **kwargs: Any
+    means: Any, variances: Any, *, method: str = "infonce", path: Path = "auto", **kwargs: Any
 ) -> MIEstimate:
     """I(X;Z) for X uniform over the N components and Z|x_i ~ N(mu_i, s_i I_k) (or N(mu_i, S_i)).
 
     Dispatches to: 'infonce' -> `infonce_lower`, 'loo' -> `loo_upper`, 'pairwise_kl' ->
     `pairwise_kl_upper`, 'pairwise_bhattacharyya' -> `pairwise_bhattacharyya_lower`,
-    'mc' -> `mc_estimate`; `kwargs` go to that function (key/seed, n_draws, n_samples, ...).
+    'mc' -> `mc_estimate`; `kwargs` go to that function (key/seed, n_draws, n_samples,
+    chunk_size, and for the sampled methods `times`: per-time keys independent of the grid).
 
     Args:
       means: (N, k) or (T, N, k).
       variances: (N,) / (T, N) shared variances, or (N, k, k) / (T, N, k, k) covariances.
       method: one of `METHODS`.
+      path: 'auto', 'fused' (CPU) or 'matmul' (GPU/TPU); see `infonce_and_loo`.
 
     Returns:
       `MIEstimate(value, se)`: (T,) float64 arrays with a time axis, float64 scalars without;
@@ -470,20 +649,23 @@ def mutual_information(
         raise ValueError(
             f"`method` must be one of {', '.join(map(repr, METHODS))}; got {method!r}."
         )
-    return functions[method](means, variances, **kwargs)
+    return functions[method](means, variances, path=path, **kwargs)
 
 
-def entropy(means: Any, variances: Any, *, method: str = "mc", **kwargs: Any) -> MIEstimate:
+def entropy(
+    means: Any, variances: Any, *, method: str = "mc", path: Path = "auto", **kwargs: Any
+) -> MIEstimate:
     """Differential entropy H(Z) of the uniform Gaussian mixture: I(X;Z) + H(Z|X), in nats.
 
     `method` as in `mutual_information`: 'pairwise_bhattacharyya' / 'infonce' give lower
     bounds (in expectation), 'pairwise_kl' / 'loo' upper bounds, 'mc' an estimate. Zero
-    variances give -inf (H(Z) of a discrete Z is not a differential entropy).
+    variances give -inf (H(Z) of a discrete Z is not a differential entropy). `path` and
+    `kwargs` as in `mutual_information`.
 
     Returns:
       `MIEstimate(value, se)`, (T,) or scalar.
 
     Reference: Kolchinsky & Tracey, Entropy 19:361 (2017); Goldfeld et al., ICML 2019.
     """
-    info = mutual_information(means, variances, method=method, **kwargs)
+    info = mutual_information(means, variances, method=method, path=path, **kwargs)
     return MIEstimate(info.value + conditional_entropy(means, variances), info.se)
