@@ -1,10 +1,13 @@
-"""Tests of ntk_info.information: every quantity against an independent computation."""
+"""Tests of ntk_info.information (losses, KL, I(Z;X), I(Z;Y), the plane) against independent
+computations; the weight-space quantities are in test_information_weights.py, the contract
+(shapes, NaN, time-grid invariance) of every public quantity in test_contract.py."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.linalg
 import scipy.stats
@@ -72,10 +75,12 @@ def _nt_kernels(arch, x):
 @pytest.mark.parametrize("case", ["erf_k1", "relu_k3"])
 def test_information_plane_matches_per_time_neural_tangents_pipeline(case, request):
     """The vectorised table must equal what a user gets from NT's gradient_descent_mse_ensemble
-    (mean, diag of the covariance) fed to mixture.infonce_and_loo with the same seed and draws,
-    and the losses/MSE computed directly from NT's moments (scipy's multivariate normal for the
-    Bayes loss). Both pipelines compute the same Gaussians in float64, so the bounds agree to
-    ~1e-6 (round-off in the moments moves each score by << the Monte Carlo error)."""
+    (mean, diag of the covariance) on the documented batch (50 of the m points, drawn by
+    np.random.default_rng(seed), sorted) fed to mixture.infonce_and_loo with the same seed,
+    draws and times, and the losses/MSE computed directly from NT's moments (scipy's
+    multivariate normal for the Bayes loss). Both pipelines compute the same Gaussians in
+    float64, so the bounds agree to ~1e-6 (round-off in the moments moves each score by << the
+    Monte Carlo error)."""
     arch, ensemble, dataset = request.getfixturevalue(case)
     entropy_y = dataset.entropy_y()
     frame = information.information_plane(
@@ -83,7 +88,7 @@ def test_information_plane_matches_per_time_neural_tangents_pipeline(case, reque
         dataset.x_test,
         dataset.y_test,
         TIMES,
-        batch_size=50,
+        n_points=50,
         n_draws=6,
         seed=3,
         entropy_y=entropy_y,
@@ -91,7 +96,10 @@ def test_information_plane_matches_per_time_neural_tangents_pipeline(case, reque
     )
     mean, cov = _nt_predictions(arch, dataset, TIMES)
     var = np.diagonal(cov, axis1=1, axis2=2)
-    lower, upper = mixture.infonce_and_loo(mean[:, :50], var[:, :50], seed=3, n_draws=6)
+    rows = np.sort(np.random.default_rng(3).choice(dataset.n_test, 50, replace=False))
+    lower, upper = mixture.infonce_and_loo(
+        mean[:, rows], var[:, rows], seed=3, n_draws=6, times=TIMES
+    )
     np.testing.assert_allclose(frame["izx_lower"], lower.value, atol=1e-6)
     np.testing.assert_allclose(frame["izx_upper"], upper.value, atol=1e-6)
     np.testing.assert_allclose(frame["izx_lower_se"], lower.se, atol=1e-6)
@@ -205,7 +213,7 @@ def test_kl_prior_is_infinite_on_train_points_at_t_inf(erf_k1):
         None,
         [1.0, np.inf],
         on="train",
-        batch_size=20,
+        n_points=20,
         entropy_y=dataset.entropy_y(),
         joint=True,
     )
@@ -213,192 +221,6 @@ def test_kl_prior_is_infinite_on_train_points_at_t_inf(erf_k1):
     assert frame["kl_prior"].iloc[1] == np.inf
     assert frame["kl_prior_joint"].iloc[1] == np.inf
     assert not frame.select_dtypes("number").isna().any().any()
-
-
-# ------------------------------------------------------------------------------------------------
-# Fisher trace, parameter energy, I(theta; D).
-# ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", ["erf_k1", "relu_k3"])
-def test_fisher_trace_is_constant_and_equals_k_trace_of_nt_ntk(case, request):
-    """Tr F = k Tr Theta(X, X) with Theta computed by neural-tangents' kernel_fn directly
-    (KERNEL_RTOL)."""
-    arch, ensemble, dataset = request.getfixturevalue(case)
-    _, theta = _nt_kernels(arch, dataset.x_train)
-    got = information.fisher_trace(ensemble, TIMES)
-    np.testing.assert_allclose(got, dataset.n_outputs * np.trace(theta), rtol=KERNEL_RTOL)
-    assert np.ptp(got) == 0.0
-
-
-def _direct(arch, dataset, ensemble):
-    k_mat, theta = _nt_kernels(arch, dataset.x_train)
-    return k_mat, theta, dataset.y_train, ensemble.tau
-
-
-@pytest.mark.parametrize("case", ["erf_k1", "relu_k3"])
-def test_parameter_energy_matches_expm_and_quadrature_and_is_finite_at_inf(case, request):
-    """E = 1/2 [k Tr(K Theta (I - e^{-2 tau Theta})) + sum_c Y_c^T Theta (I - e^{-2 tau Theta}) Y_c]
-    with scipy.linalg.expm on NT's kernels (KERNEL_RTOL); at tau = inf the limit
-    1/2 [k Tr(K Theta) + sum_c Y_c^T Theta Y_c]; and at one tau the defining integral
-    int_0^tau E|Theta e^{-s Theta}(z_0 - Y)|^2 ds by adaptive quadrature (rtol 1e-6)."""
-    arch, ensemble, dataset = request.getfixturevalue(case)
-    k_mat, theta, y, tau_of = _direct(arch, dataset, ensemble)
-    k = y.shape[1]
-    got = information.parameter_energy(ensemble, np.append(TIMES, np.inf))
-    for t, value in zip(TIMES, got, strict=False):
-        m = theta @ (np.eye(len(theta)) - scipy.linalg.expm(-2 * tau_of(t)[0] * theta))
-        assert value == pytest.approx(
-            0.5 * (k * np.trace(k_mat @ m) + np.sum(y * (m @ y))), rel=1e-8, abs=1e-9
-        )
-    limit = 0.5 * (k * np.trace(k_mat @ theta) + np.sum(y * (theta @ y)))
-    assert got[-1] == pytest.approx(limit, rel=KERNEL_RTOL)
-    tau = float(tau_of(30.0)[0])
-
-    def integrand(s):
-        e = scipy.linalg.expm(-s * theta)
-        v = theta @ e
-        return np.trace(v @ k_mat @ v.T) * k + np.sum((v @ y) ** 2)
-
-    quad, _ = scipy.integrate.quad(integrand, 0, tau, epsrel=1e-10)
-    assert information.parameter_energy(ensemble, 30.0)[0] == pytest.approx(quad, rel=1e-6)
-
-
-@pytest.mark.parametrize("case", ["erf_k1", "relu_k3"])
-def test_weight_information_paper_form_matches_expm_and_grows_with_slope_k_trace(case, request):
-    """Paper form k Tr(K Theta^{-1}(I - e^{-tau Theta})^2) + sum_c Y_c^T Theta^{-1}(...)^2 Y_c
-    + k tau Tr Theta against explicit inverse and expm (rtol 1e-7: Theta's condition number);
-    at large tau the finite-difference slope per unit tau equals k Tr Theta (KERNEL_RTOL); and
-    `weight_information_rate` equals a central finite difference of I (rtol 1e-5)."""
-    arch, ensemble, dataset = request.getfixturevalue(case)
-    k_mat, theta, y, tau_of = _direct(arch, dataset, ensemble)
-    k = y.shape[1]
-    n = len(theta)
-    theta_inv = np.linalg.inv(theta)
-    got = information.weight_information(ensemble, TIMES)
-    for t, value in zip(TIMES, got, strict=True):
-        tau = tau_of(t)[0]
-        b = np.eye(n) - scipy.linalg.expm(-tau * theta)
-        m = theta_inv @ b @ b
-        direct = k * np.trace(k_mat @ m) + np.sum(y * (m @ y)) + k * tau * np.trace(theta)
-        assert value == pytest.approx(direct, rel=1e-7, abs=1e-9)
-    assert information.weight_information(ensemble, np.inf)[0] == np.inf
-    big = ensemble.time_from_tau([1e6, 2e6])
-    i1, i2 = information.weight_information(ensemble, big)
-    assert (i2 - i1) / 1e6 == pytest.approx(k * np.trace(theta), rel=KERNEL_RTOL)
-    for tau in (0.01, 0.3, 3.0):
-        h = 1e-4 * tau
-        lo, hi = information.weight_information(
-            ensemble, ensemble.time_from_tau([tau - h, tau + h])
-        )
-        rate = information.weight_information_rate(ensemble, ensemble.time_from_tau(tau))[0]
-        assert rate == pytest.approx((hi - lo) / (2 * h), rel=1e-5)
-    rate_inf = information.weight_information_rate(ensemble, np.inf)[0]
-    assert rate_inf == pytest.approx(k * np.trace(theta), rel=KERNEL_RTOL)
-
-
-def test_kernel_scale_derivative_is_2L_K_for_bias_free_relu():
-    """A bias-free ReLU net of depth L is positively homogeneous of degree L in its parameters,
-    so K_s = s^{2L} K and dK/ds = 2L K exactly; the central difference has error O(h^2 L^3)
-    ~ 1e-7 relative at h = 1e-4."""
-    x = np.random.default_rng(0).normal(size=(12, 5))
-    depth = 3
-    dk = information.kernel_scale_derivative(
-        lambda s: architectures.fc(depth, activation="relu", W_std=1.3 * s, b_std=0.0), x
-    )
-    k_mat, _ = _nt_kernels(architectures.fc(depth, activation="relu", W_std=1.3, b_std=0.0), x)
-    np.testing.assert_allclose(dk, 2 * depth * k_mat, rtol=1e-6, atol=1e-10)
-
-
-def test_weight_information_corrected_cross_term_is_minus_kL_trace_AK_for_relu():
-    """For a bias-free ReLU net (J theta_0 = L f_0), E[theta_0^T Delta theta] = -k L Tr(A_tau K).
-    The corrected form minus (1/2 E|Delta theta|^2 + k tau Tr Theta), both taken from the paper
-    form, must equal it, with A_tau = Theta^{-1}(I - e^{-tau Theta}) by expm (rtol 1e-6); and the
-    corrected value is a KL, hence >= 0."""
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(30, 5)), rng.normal(size=(30, 2))
-    depth = 3
-    arch = architectures.fc(depth, activation="relu", W_std=1.3, b_std=0.0, out_dim=2)
-    ensemble = InfiniteEnsemble(arch, x, y)
-    dk = information.kernel_scale_derivative(
-        lambda s: architectures.fc(depth, activation="relu", W_std=1.3 * s, b_std=0.0), x
-    )
-    k_mat, theta = _nt_kernels(arch, x)
-    times = np.array([1.0, 30.0, 1e3])
-    paper = information.weight_information(ensemble, times)
-    corrected = information.weight_information(ensemble, times, form="corrected", dk_dscale=dk)
-    for t, p, c in zip(times, paper, corrected, strict=True):
-        tau = ensemble.tau(t)[0]
-        volume = 2 * tau * np.trace(theta)
-        a = np.linalg.solve(theta, np.eye(30) - scipy.linalg.expm(-tau * theta))
-        cross = -2 * depth * np.trace(a @ k_mat)
-        assert c - 0.5 * (p - volume) - volume == pytest.approx(cross, rel=1e-6)
-        assert c >= 0
-    rate = information.weight_information_rate(ensemble, 30.0, form="corrected", dk_dscale=dk)[0]
-    tau = ensemble.tau(30.0)[0]
-    h = 1e-4 * tau
-    lo, hi = information.weight_information(
-        ensemble, ensemble.time_from_tau([tau - h, tau + h]), form="corrected", dk_dscale=dk
-    )
-    assert rate == pytest.approx((hi - lo) / (2 * h), rel=1e-5)
-
-
-@pytest.mark.slow
-def test_corrected_cross_term_matches_finite_width_monte_carlo():
-    """E[theta_0^T Delta theta] = -E[(J theta_0)^T A_tau (f_0 - Y)] over 256 initialisations
-    (antithetic pairs) of a width-1024 erf net with biases, J theta_0 by a jvp of apply_fn along
-    theta_0, against -(k/2) Tr(A_tau dK_s/ds) from the infinite-width kernels. Tolerance: 4 Monte
-    Carlo standard errors plus 5% for the O(1/width) finite-width bias."""
-    import jax
-    import jax.numpy as jnp
-
-    rng = np.random.default_rng(2)
-    x, y = rng.normal(size=(10, 4)), rng.normal(size=(10, 1))
-    make = lambda s: architectures.fc(  # noqa: E731
-        3, width=1024, activation="erf", W_std=1.5 * s, b_std=0.5 * s
-    )
-    init_fn, apply_fn, _ = make(1.0)
-    ensemble = InfiniteEnsemble(make(1.0), x, y)
-    dk = information.kernel_scale_derivative(make, x)
-    tau = 0.5
-    _, theta = _nt_kernels(make(1.0), x)
-    a = np.linalg.solve(theta, np.eye(10) - scipy.linalg.expm(-tau * theta))
-    expected = -0.5 * np.trace(a @ dk)
-    t = ensemble.time_from_tau(tau)
-    corrected = information.weight_information(ensemble, t, form="corrected", dk_dscale=dk)[0]
-    paper = information.weight_information(ensemble, t)[0]
-    assert corrected - 0.5 * (paper - tau * np.trace(theta)) - tau * np.trace(theta) == (
-        pytest.approx(expected, rel=1e-6)
-    )
-
-    with float64():
-        xj, yj, aj = jnp.asarray(x), jnp.asarray(y), jnp.asarray(a)
-
-        def sample(key):
-            _, params = init_fn(key, xj.shape)
-            values = []
-            for sign in (1.0, -1.0):
-                p = jax.tree_util.tree_map(lambda v, sign=sign: sign * v, params)
-                f0, jt = jax.jvp(lambda q: apply_fn(q, xj), (p,), (p,))
-                values.append(-jnp.sum(jt * (aj @ (f0 - yj))))
-            return 0.5 * (values[0] + values[1])
-
-        keys = jax.random.split(jax.random.PRNGKey(0), 128)
-        draws = np.asarray(jax.lax.map(jax.jit(sample), keys))
-    se = draws.std(ddof=1) / math.sqrt(len(draws))
-    assert abs(draws.mean() - expected) < 4 * se + 0.05 * abs(expected), (
-        draws.mean(),
-        expected,
-        se,
-    )
-
-
-def test_weight_information_corrected_requires_dk_dscale(erf_k1):
-    _, ensemble, _ = erf_k1
-    with pytest.raises(ValueError, match="dk_dscale"):
-        information.weight_information(ensemble, TIMES, form="corrected")
-    with pytest.raises(ValueError, match="form"):
-        information.weight_information(ensemble, TIMES, form="exact")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -525,14 +347,22 @@ def test_decoder_fit_on_train_subset_maximises_train_objective(relu_k3):
         assert np.all(other[interior] <= best[interior] + 1e-9)
 
 
-def test_train_subset_prediction_equals_predict_train_rows(relu_k3):
-    """The decoder fit on n_fit < n training points uses the first rows of predict_train's
-    moments, computed from a subset of the eigenvector rows: same numbers to round-off."""
-    _, ensemble, _ = relu_k3
-    full = ensemble.predict_train(TIMES)
-    head = information._train_prediction(ensemble, TIMES, 10)
-    np.testing.assert_allclose(head.mean, full.mean[:, :10], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(head.var, full.var[:, :10], rtol=1e-10, atol=1e-12)
+def test_decoder_fit_on_train_uses_the_first_n_fit_training_points(erf_k1):
+    """fit_on='train' with n_fit = 10 fits sigma^2 on the first 10 training points at each time:
+    the regression closed form mean_i ((y_i - mu_i)^2 + s_i) on rows [:10] of the full
+    predict_train (computed independently of the rows= path the fit uses), round-off tolerance."""
+    _, ensemble, dataset = erf_k1
+    pred = ensemble.predict(dataset.x_test, TIMES)
+    h = dataset.entropy_y()
+    fitted = information.izy_lower(
+        pred, dataset.y_test, entropy_y=h, sigma2="fit", fit_on="train", ensemble=ensemble, n_fit=10
+    )
+    train = ensemble.predict_train(TIMES)
+    resid = (dataset.y_train[None, :10, 0] - train.mean[:, :10, 0]) ** 2 + train.var[:, :10]
+    s2 = np.clip(resid.mean(axis=1), 1e-2, 1e2)
+    sq = (dataset.y_test[None, :, 0] - pred.mean[..., 0]) ** 2 + pred.var
+    direct = h - sq.mean(axis=1) / (2 * s2) - 0.5 * np.log(2 * np.pi * s2)
+    np.testing.assert_allclose(fitted.value, direct, rtol=1e-9)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -542,22 +372,31 @@ def test_train_subset_prediction_equals_predict_train_rows(relu_k3):
 
 def test_information_plane_rejects_bad_input(erf_k1, relu_k3):
     """Clear errors: N < 2, batch larger than the data, continuous y without H(Y), shape
-    mismatches, negative variances in a Prediction, a Prediction without covariance."""
+    mismatches, options outside their Literal, an unknown keyword (the old `batch_size`),
+    negative variances in a Prediction, a Prediction without covariance."""
     _, ensemble, dataset = erf_k1
     x, y = dataset.x_test, dataset.y_test
     h = dataset.entropy_y()
-    with pytest.raises(ValueError, match="batch_size"):
-        information.information_plane(ensemble, x, y, TIMES, batch_size=1, entropy_y=h)
-    with pytest.raises(ValueError, match="batch_size"):
-        information.information_plane(ensemble, x, y, TIMES, batch_size=61, entropy_y=h)
+    with pytest.raises(ValueError, match="n_points"):
+        information.information_plane(ensemble, x, y, TIMES, n_points=1, entropy_y=h)
+    with pytest.raises(ValueError, match="n_points"):
+        information.information_plane(ensemble, x, y, TIMES, n_points=61, entropy_y=h)
+    with pytest.raises(TypeError, match="n_points"):
+        information.information_plane(ensemble, x, y, TIMES, n_points=10.0, entropy_y=h)
     with pytest.raises(ValueError, match="entropy_y"):
-        information.information_plane(ensemble, x, y, TIMES, batch_size=10)
+        information.information_plane(ensemble, x, y, TIMES, n_points=10)
     with pytest.raises(ValueError, match="`y`"):
-        information.information_plane(ensemble, x, y[:-1], TIMES, batch_size=10, entropy_y=h)
+        information.information_plane(ensemble, x, y[:-1], TIMES, n_points=10, entropy_y=h)
     with pytest.raises(ValueError, match="feature"):
-        information.information_plane(ensemble, x[:, :3], y, TIMES, batch_size=10, entropy_y=h)
+        information.information_plane(ensemble, x[:, :3], y, TIMES, n_points=10, entropy_y=h)
     with pytest.raises(ValueError, match="t"):
-        information.information_plane(ensemble, x, y, [-1.0], batch_size=10, entropy_y=h)
+        information.information_plane(ensemble, x, y, [-1.0], n_points=10, entropy_y=h)
+    with pytest.raises(ValueError, match="form"):
+        information.information_plane(ensemble, x, y, TIMES, form="exact", entropy_y=h)
+    with pytest.raises(ValueError, match="fit_on"):
+        information.izy_lower(ensemble.predict(x, TIMES), y, entropy_y=h, fit_on="test")
+    with pytest.raises(TypeError, match="batch_size"):
+        information.information_plane(ensemble, x, y, TIMES, batch_size=10, entropy_y=h)
     pred = ensemble.predict(x, TIMES)
     bad = Prediction(t=pred.t, tau=pred.tau, mean=pred.mean, var=pred.var - 10.0)
     with pytest.raises(ValueError, match="negative variances"):
@@ -577,7 +416,7 @@ def test_information_plane_columns_and_dataset_entry(relu_k3):
     """The API contract's columns are present, finite, one row per t, in the given order."""
     _, ensemble, dataset = relu_k3
     t = np.array([np.inf, 0.0, 10.0])
-    frame = information.information_plane_from_dataset(ensemble, dataset, t, batch_size=30)
+    frame = information.information_plane_from_dataset(ensemble, dataset, t, n_points=30)
     required = [
         "t",
         "tau",
@@ -605,3 +444,83 @@ def test_information_plane_columns_and_dataset_entry(relu_k3):
     assert np.all(np.isfinite(frame[finite]))
     assert frame["kl_prior"].iloc[1] == pytest.approx(0.0, abs=1e-12)
     assert np.all(frame["izx_lower"] <= frame["izx_upper"] + 3 * frame["izx_upper_se"] + 1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# The I(Z;X) batch and the options.
+# ------------------------------------------------------------------------------------------------
+
+
+def test_default_batch_is_min_1000_m_so_small_evaluation_sets_work(erf_k1):
+    """information_plane(ens, x[:20], y[:20], t) without n_points uses all 20 points (the
+    default N = min(1000, m)); the cap log N and the configuration columns say so."""
+    _, ensemble, dataset = erf_k1
+    frame = information.information_plane(
+        ensemble, dataset.x_test[:20], dataset.y_test[:20], TIMES, entropy_y=dataset.entropy_y()
+    )
+    assert np.all(frame["n_points"] == 20) and np.all(frame["n_eval"] == 20)
+    np.testing.assert_allclose(frame["izx_cap"], math.log(20))
+    assert np.all(frame["izx_lower"] <= math.log(20) + 1e-12)
+
+
+def test_izx_batch_is_a_seeded_random_subset_not_the_first_points(relu_k3):
+    """The batch is np.sort(default_rng(seed).choice(m, N, replace=False)): not the first N,
+    different for different seeds, the same for the same seed; the bounds are mixture's bounds
+    on exactly those rows with the draws keyed by (seed, t)."""
+    _, ensemble, dataset = relu_k3
+    rows = information.izx_rows(80, 30, seed=4)
+    np.testing.assert_array_equal(
+        rows, np.sort(np.random.default_rng(4).choice(80, 30, replace=False))
+    )
+    assert not np.array_equal(rows, np.arange(30))
+    assert not np.array_equal(rows, information.izx_rows(80, 30, seed=5))
+    np.testing.assert_array_equal(information.izx_rows(80, 80, seed=4), np.arange(80))
+    pred = ensemble.predict(dataset.x_test, TIMES)
+    lower, upper = information.izx_bounds(pred, n_points=30, n_draws=4, seed=4)
+    ref_lower, ref_upper = mixture.infonce_and_loo(
+        pred.mean[:, rows], pred.var[:, rows], seed=4, n_draws=4, times=TIMES
+    )
+    np.testing.assert_array_equal(lower.value, ref_lower.value)
+    np.testing.assert_array_equal(upper.se, ref_upper.se)
+    assert isinstance(lower, mixture.MIEstimate) and lower.value.shape == TIMES.shape
+
+
+def test_plane_options_object_equals_keywords_and_every_option_is_a_column(relu_k3):
+    """PlaneOptions(...) and the same fields as keywords give the same table; keywords override
+    an options object; every PlaneOptions field is recorded in a configuration column (resolved:
+    the label kind inferred, N = min(1000, m)); the options are frozen and validated once, by
+    the Literal checker."""
+    import dataclasses
+
+    _, ensemble, dataset = relu_k3
+    x, y, t = dataset.x_test, dataset.y_test, TIMES[:3]
+    options = information.PlaneOptions(n_points=30, n_draws=3, seed=2, fit_on="eval")
+    by_object = information.information_plane(ensemble, x, y, t, options)
+    by_keywords = information.information_plane(ensemble, x, y, t, n_points=30, n_draws=3, seed=2)
+    pd.testing.assert_frame_equal(by_object, by_keywords)
+    override = information.information_plane(ensemble, x, y, t, options, seed=7)
+    assert np.all(override["seed"] == 7) and np.all(override["n_points"] == 30)
+    columns = {
+        "on": "on",
+        "n_points": "n_points",
+        "n_draws": "n_draws",
+        "seed": "seed",
+        "labels": "labels",
+        "sigma2": "decoder_fit",
+        "fit_on": "decoder_fit",
+        "n_fit": "n_fit",
+        "sigma2_range": "sigma2_low",
+        "mc": "mc",
+        "joint": "joint",
+        "form": "weight_information_form",
+    }
+    assert {f.name for f in dataclasses.fields(information.PlaneOptions)} == set(columns)
+    assert set(columns.values()) | {"sigma2_high"} <= set(by_object.columns)
+    row = by_object.iloc[0]
+    assert (row["labels"], row["decoder_fit"], row["n_points"]) == ("onehot", "eval", 30)
+    default = information.information_plane(ensemble, x, y, t)
+    assert np.all(default["n_points"] == dataset.n_test)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.seed = 3
+    with pytest.raises(ValueError, match=r"`on` must be one of \('test', 'train'\)"):
+        information.PlaneOptions(on="validation")
