@@ -12,6 +12,8 @@ deterministic and a correct implementation fails them with probability < 1e-4 pe
 
 from __future__ import annotations
 
+import struct
+
 import jax
 import numpy as np
 import pytest
@@ -409,21 +411,23 @@ def _seed(method):
 # ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", ["fused", "matmul"])
 @pytest.mark.parametrize("full", [False, True])
-def test_chunked_equals_unchunked(full):
+def test_chunked_equals_unchunked(full, path):
     """chunk_size = 7 (with padding), the default, and one chunk for everything give the same
-    numbers from the same seed: the draws are made before chunking, so only summation order
-    may differ (rtol 1e-12)."""
+    numbers from the same seed, on both code paths: the draws are made before chunking, so only
+    summation order may differ (rtol 1e-12)."""
     rng = np.random.default_rng(8)
     n, k = 12, 3
     means, variances = _random_mixture(rng, n, k)
     arg = _random_covariances(rng, n, k) if full else variances
     results = []
     for chunk in (7, None, 10_000):
-        nce, loo = mixture.infonce_and_loo(means, arg, seed=1, n_draws=4, chunk_size=chunk)
-        mc = mixture.mc_estimate(means, arg, seed=2, n_samples=4 * n, chunk_size=chunk)
-        kl = mixture.pairwise_kl_upper(means, arg, chunk_size=chunk)
-        bd = mixture.pairwise_bhattacharyya_lower(means, arg, chunk_size=chunk)
+        options = {"chunk_size": chunk, "path": path}
+        nce, loo = mixture.infonce_and_loo(means, arg, seed=1, n_draws=4, **options)
+        mc = mixture.mc_estimate(means, arg, seed=2, n_samples=4 * n, **options)
+        kl = mixture.pairwise_kl_upper(means, arg, **options)
+        bd = mixture.pairwise_bhattacharyya_lower(means, arg, **options)
         results.append([nce.value, nce.se, loo.value, mc.value, mc.se, kl.value, bd.value])
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
     np.testing.assert_allclose(results[0], results[2], rtol=1e-12)
@@ -460,6 +464,153 @@ def test_time_axis_matches_per_time_loop(full):
             mixture.pairwise_bhattacharyya_lower(means[i], variances[i]).value,
             rtol=1e-12,
         )
+
+
+# ----------------------------------------------------------------------------------------------
+# Code paths (CPU fused loop vs accelerator GEMM), per-time keys, one statistic per call.
+# ----------------------------------------------------------------------------------------------
+
+
+def _every_estimate(means, variances, path, **sampled):
+    """Every estimator's (value, se) on one path, flattened (pairwise bounds have se = 0)."""
+    nce, loo = mixture.infonce_and_loo(means, variances, n_draws=4, path=path, **sampled)
+    mc = mixture.mc_estimate(means, variances, n_samples=4 * means.shape[-2], path=path, **sampled)
+    kl = mixture.pairwise_kl_upper(means, variances, path=path)
+    bd = mixture.pairwise_bhattacharyya_lower(means, variances, path=path)
+    return np.stack([np.asarray(e, dtype=np.float64) for r in (nce, loo, mc, kl, bd) for e in r])
+
+
+@pytest.mark.parametrize("time_axis", [False, True])
+@pytest.mark.parametrize("full", [False, True])
+def test_matmul_path_matches_fused_path(full, time_axis):
+    """path='matmul' (GEMM + XLA exp, one large chunk) forced on CPU vs path='fused' (unrolled
+    multiply-adds + the Taylor exponential, small chunks): same draws, so only rounding of the
+    score products and of two exponentials accurate to 1e-14 separates them (atol 1e-10).
+    Means spread 3x the noise so that the scores span ~50 nats (the exponentials matter)."""
+    rng = np.random.default_rng(21)
+    t, n, k = 3, 40, 3
+    means = rng.normal(size=(t, n, k)) * 3.0
+    variances = rng.uniform(0.2, 1.0, size=(t, n))
+    if full:
+        variances = np.stack([_random_covariances(rng, n, k) for _ in range(t)])
+    if not time_axis:
+        means, variances = means[0], variances[0]
+    fused = _every_estimate(means, variances, "fused", seed=3, chunk_size=16)
+    matmul = _every_estimate(means, variances, "matmul", seed=3)
+    assert np.all(np.isfinite(fused))
+    np.testing.assert_allclose(matmul, fused, rtol=0, atol=1e-10)
+
+
+def test_auto_path_is_fused_on_cpu_and_matmul_on_accelerators(monkeypatch):
+    """'auto' resolves from the device JAX computes on: 'fused' on CPU (same numbers as
+    path='fused', bit for bit), 'matmul' when the default backend is a GPU or a TPU, and
+    'fused' again inside jax.default_device(cpu) on such a machine."""
+    rng = np.random.default_rng(22)
+    means, variances = _random_mixture(rng, 12, 3)
+    if jax.default_backend() == "cpu":
+        assert mixture._resolve_path("auto") == "fused"
+        auto = mixture.infonce_lower(means, variances, seed=1)
+        assert auto == mixture.infonce_lower(means, variances, seed=1, path="fused")
+    for backend in ("gpu", "tpu"):
+        monkeypatch.setattr(jax, "default_backend", lambda backend=backend: backend)
+        assert mixture._resolve_path("auto") == "matmul"
+        with jax.default_device(jax.devices("cpu")[0]):
+            assert mixture._resolve_path("auto") == "fused"
+    assert mixture._resolve_path("matmul") == "matmul"
+
+
+def _reference_time_key(seed, t):
+    """fold_in(fold_in(PRNGKey(seed), hi), lo) with (hi, lo) from struct's big-endian float64."""
+    high, low = struct.unpack(">II", struct.pack(">d", float(t)))
+    key = jax.random.PRNGKey(seed)
+    return np.asarray(jax.random.fold_in(jax.random.fold_in(key, high), low))
+
+
+def test_time_keys_fold_in_the_bit_pattern_of_each_time():
+    """time_keys(seed, times)[i] equals fold_in of the two 32-bit halves of times[i]'s IEEE-754
+    pattern taken with `struct` (independent of NumPy's view); inf works, -0.0 is 0.0, a typed
+    key gives the same key data, and distinct times give distinct keys."""
+    times = np.array([0.0, 1.0, 1e-3, 12.5, np.inf, 0.1 + 0.2])
+    keys = np.asarray(mixture.time_keys(7, times))
+    assert keys.shape == (times.size, 2)
+    for key, t in zip(keys, times, strict=True):
+        np.testing.assert_array_equal(key, _reference_time_key(7, t))
+    np.testing.assert_array_equal(np.asarray(mixture.time_keys(7, -0.0)), keys[:1])
+    typed = mixture.time_keys(jax.random.key(7), times)
+    np.testing.assert_array_equal(np.asarray(jax.random.key_data(typed)), keys)
+    assert len({tuple(k) for k in keys}) == times.size
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_same_time_and_seed_give_identical_numbers_in_any_grid(full):
+    """With `times`, a slice's draws depend on (seed, t) alone: a shuffled sub-grid with extra
+    times, and the slice alone without a time axis, give bit-identical values and standard
+    errors for every sampled estimator; another seed changes every value."""
+    rng = np.random.default_rng(23)
+    grid = np.array([0.0, 0.5, 2.0, np.inf])
+    n, k = 10, 2
+    means = rng.normal(size=(grid.size, n, k))
+    variances = rng.uniform(0.3, 1.0, size=(grid.size, n))
+    if full:
+        variances = np.stack([_random_covariances(rng, n, k) for _ in grid])
+    other = np.array([3, 0, 2])  # shuffled, plus two times (7.0, 1e-4) not in the first grid
+    extra_means = rng.normal(size=(2, n, k))
+    extra_vars = variances[:2]
+    means_b = np.concatenate([means[other[:1]], extra_means[:1], means[other[1:]], extra_means[1:]])
+    vars_b = np.concatenate(
+        [variances[other[:1]], extra_vars[:1], variances[other[1:]], extra_vars[1:]]
+    )
+    times_b = np.array([grid[3], 7.0, grid[0], grid[2], 1e-4])
+    where_b = {3: 0, 0: 2, 2: 3}
+
+    def run(m, v, times, seed):
+        nce, loo = mixture.infonce_and_loo(m, v, seed=seed, times=times, n_draws=3)
+        return {
+            "pair": (nce, loo),
+            "nce": mixture.infonce_lower(m, v, seed=seed, times=times, n_draws=3),
+            "loo": mixture.loo_upper(m, v, seed=seed, times=times, n_draws=3),
+            "mc": mixture.mc_estimate(m, v, seed=seed, times=times, n_samples=3 * n),
+            "mi": mixture.mutual_information(m, v, method="infonce", seed=seed, times=times),
+        }
+
+    def flat(result, i=None):
+        ests = [*result["pair"], result["nce"], result["loo"], result["mc"], result["mi"]]
+        return np.array(
+            [e.value if i is None else e.value[i] for e in ests]
+            + [e.se if i is None else e.se[i] for e in ests]
+        )
+
+    first = run(means, variances, grid, 5)
+    second = run(means_b, vars_b, times_b, 5)
+    for i, j in where_b.items():
+        np.testing.assert_array_equal(flat(first, i), flat(second, j))
+    alone = run(means[2], variances[2], grid[2], 5)
+    np.testing.assert_array_equal(flat(first, 2), flat(alone))
+    reseeded = run(means, variances, grid, 6)
+    assert np.all(flat(reseeded)[:6] != flat(first)[:6])
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_single_bound_calls_equal_the_halves_of_the_shared_pass(full):
+    """infonce_lower and loo_upper (each reducing only its own statistic) return exactly the
+    two halves of infonce_and_loo, and mc_estimate(control_variate=True) with R draws exactly
+    the full-batch InfoNCE of R draws (the same formula from the same seed): bit for bit."""
+    rng = np.random.default_rng(24)
+    t, n, k = 3, 15, 3
+    means = rng.normal(size=(t, n, k))
+    variances = rng.uniform(0.2, 1.0, size=(t, n))
+    if full:
+        variances = np.stack([_random_covariances(rng, n, k) for _ in range(t)])
+    for path in ("fused", "matmul"):
+        nce, loo = mixture.infonce_and_loo(means, variances, seed=4, n_draws=5, path=path)
+        lower = mixture.infonce_lower(means, variances, seed=4, n_draws=5, path=path)
+        upper = mixture.loo_upper(means, variances, seed=4, n_draws=5, path=path)
+        mc_cv = mixture.mc_estimate(
+            means, variances, seed=4, n_samples=5 * n, control_variate=True, path=path
+        )
+        for got, expected in ((lower, nce), (upper, loo), (mc_cv, nce)):
+            np.testing.assert_array_equal(got.value, expected.value)
+            np.testing.assert_array_equal(got.se, expected.se)
 
 
 def test_bounds_are_invariant_to_translation_and_joint_rescaling():
@@ -557,6 +708,9 @@ _VARS = np.ones(4)
         ({"chunk_size": 0}, ValueError, "chunk_size"),
         ({"seed": 1, "key": jax.random.PRNGKey(0)}, ValueError, "either `key` or `seed`"),
         ({"key": 3}, TypeError, "key"),
+        ({"path": "gpu"}, ValueError, "path.*'fused'"),
+        ({"times": [0.0, 1.0]}, ValueError, "times.*shape"),
+        ({"times": np.nan}, ValueError, "times.*NaN"),
         ({"variances": -np.ones((4, 2, 2)) * np.eye(2)}, ValueError, "semi-definite"),
         ({"variances": np.ones((4, 2, 2)) + np.array([[0, 1], [0, 0]])}, ValueError, "symmetric"),
     ],
