@@ -27,7 +27,7 @@ import numpy as np
 from ntk_info._checks import as_float_array, check_positive
 from ntk_info._jax import float64
 
-__all__ = ["TrainedEnsemble", "train_ensemble", "empirical_moments"]
+__all__ = ["TrainedEnsemble", "train_ensemble", "empirical_moments", "empirical_kernels"]
 
 
 @dataclass(frozen=True)
@@ -250,3 +250,52 @@ def train_ensemble(
         learning_rate=learning_rate,
         seed=int(seed),
     )
+
+
+def empirical_kernels(
+    apply_fn: Callable,
+    params: Any,
+    x1: Any,
+    x2: Any = None,
+    *,
+    get: tuple[str, ...] = ("nngp", "ntk"),
+    implementation: int = 1,
+    use_float64: bool = True,
+) -> dict[str, np.ndarray]:
+    """Empirical NNGP and NTK of one finite network at `params` (neural-tangents).
+
+    nngp(x, x') = <f(x), f(x')> and ntk(x, x') = <J(x), J(x')> over the logits, as
+    neural-tangents' `empirical_kernel_fn` with `trace_axes=(-1,)` computes them.
+    Both converge to the analytic kernels as the width grows (Jacot et al. 2018).
+
+    Args:
+      apply_fn: the network's `apply_fn(params, x)`.
+      params: its parameters.
+      x1: (n1, ...features) inputs; x2: (n2, ...features) or None for (x1, x1).
+      get: kernel names.
+      implementation: neural-tangents' NTK implementation, 1 (Jacobian contraction) or 2
+        (NTK-vector products); 3 (structured derivatives) is refused: it is broken with
+        neural-tangents 0.6.5 on every JAX version.
+      use_float64: compute in float64 (default).
+
+    Returns:
+      dict name -> (n1, n2) float64 array.
+    """
+    from ntk_info._nt import check_empirical_implementation
+    from ntk_info._nt import load as load_neural_tangents
+
+    check_empirical_implementation(implementation)
+    x1 = as_float_array("x1", x1, min_ndim=2)
+    x2 = None if x2 is None else as_float_array("x2", x2, min_ndim=2)
+    nt = load_neural_tangents()
+    with float64(use_float64):
+        import jax
+        import jax.numpy as jnp
+
+        dtype = jnp.float64 if use_float64 else jnp.float32
+        params = jax.tree_util.tree_map(lambda p: jnp.asarray(p, dtype=dtype), params)
+        kernel_fn = nt.empirical_kernel_fn(
+            apply_fn, trace_axes=(-1,), implementation=implementation
+        )
+        out = kernel_fn(x1, x2, get, params)
+        return {name: np.asarray(getattr(out, name), dtype=np.float64) for name in get}
