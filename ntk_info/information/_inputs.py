@@ -157,7 +157,7 @@ def targets(y: Any, prediction: Prediction) -> np.ndarray:
 
 def label_kind(y: Any) -> str:
     """'onehot' (rows of the identity, k >= 2), 'parity' (+-1, k = 1) or 'regression'."""
-    y = np.asarray(y, dtype=np.float64)
+    y = as_float_array("y", y, ndim=(1, 2))
     if y.ndim == 1:
         y = y[:, None]
     if y.shape[1] == 1 and np.all(np.abs(y) == 1.0):
@@ -182,7 +182,7 @@ def resolve_labels(labels: Any, y: np.ndarray) -> str:
 
 def discrete_entropy(y: Any) -> float:
     """Empirical Shannon entropy H(Y) = -sum_c p_c log p_c of the distinct rows of y, in nats."""
-    y = np.asarray(y, dtype=np.float64)
+    y = as_float_array("y", y, min_ndim=1)
     _, counts = np.unique(y.reshape(len(y), -1), axis=0, return_counts=True)
     return float(entropy(counts / counts.sum()))
 
