@@ -54,12 +54,13 @@ def main() -> None:
     parser.add_argument("--loop-times", type=int, default=3, help="times timed in the loop")
     args = parser.parse_args()
 
-    import neural_tangents as nt
-
     from ntk_info import InfiniteEnsemble, architectures, data, mixture
     from ntk_info._jax import float64
+    from ntk_info._nt import load as load_neural_tangents
     from ntk_info.information import information_plane
     from ntk_info.kernels import kernel_diagonal, kernel_matrices
+
+    nt = load_neural_tangents()  # fills the names newer JAX removed; no TensorFlow
 
     dataset = data.mnist1d(args.n, args.m, labels="onehot")
     arch = architectures.fc(3, activation="relu", out_dim=dataset.n_outputs)
@@ -74,13 +75,13 @@ def main() -> None:
     ensemble = InfiniteEnsemble(arch, x_train, y_train)
     setup = time.perf_counter() - start
     start = time.perf_counter()
-    frame = information_plane(ensemble, x_test, y_test, times, batch_size=m, n_draws=args.draws)
+    frame = information_plane(ensemble, x_test, y_test, times, n_points=m, n_draws=args.draws)
     plane = time.perf_counter() - start
     candidate = setup + plane
     # The share of the mixture bounds: the same call again on the same moments (compiled).
     pred = ensemble.predict(x_test, times)
     start = time.perf_counter()
-    mixture.infonce_and_loo(pred.mean, pred.var, seed=0, n_draws=args.draws)
+    mixture.infonce_and_loo(pred.mean, pred.var, seed=0, n_draws=args.draws, times=times)
     bounds = time.perf_counter() - start
     start = time.perf_counter()
     ensemble.predict(x_test, times)

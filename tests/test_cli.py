@@ -12,7 +12,8 @@ from ntk_info import cli
 
 def test_demo_writes_information_plane_table_and_figures(tmp_path, capsys):
     """The demo on the Gaussian dataset prints the table, writes both PNGs and the CSV; the
-    CSV has the API-contract columns, and the InfoNCE bound respects its cap log N."""
+    CSV has the API-contract columns, the I(Z;X) batch is the --n-points asked for, and the
+    InfoNCE bound respects its cap log N."""
     n_test = 40
     code = cli.main(
         [
@@ -21,7 +22,7 @@ def test_demo_writes_information_plane_table_and_figures(tmp_path, capsys):
             "--n-train", "60",
             "--n-test", str(n_test),
             "--times", "6",
-            "--batch-size", str(n_test),
+            "--n-points", str(n_test // 2),
             "--draws", "2",
             "--out", str(tmp_path),
             "--no-progress",
@@ -36,7 +37,9 @@ def test_demo_writes_information_plane_table_and_figures(tmp_path, capsys):
     assert len(frame) == 6 + 2
     for column in ("t", "izx_lower", "izx_upper", "izy_lower", "loss_bayes", "loss_gibbs"):
         assert column in frame
-    assert np.all(frame["izx_lower"] <= np.log(n_test) + 1e-9)
+    assert np.all(frame["n_points"] == n_test // 2)
+    assert np.all(frame["izx_lower"] <= np.log(n_test // 2) + 1e-9)
+    assert f"N={n_test // 2} test points" in printed
     assert frame["t"].iloc[0] == 0 and np.isinf(frame["t"].iloc[-1])
 
 
