@@ -524,3 +524,36 @@ def test_plane_options_object_equals_keywords_and_every_option_is_a_column(relu_
         options.seed = 3
     with pytest.raises(ValueError, match=r"`on` must be one of \('test', 'train'\)"):
         information.PlaneOptions(on="validation")
+
+
+def test_decoder_log_likelihood_is_accurate_where_the_decoder_saturates():
+    """Well-separated +-1 outputs (|mu| = 3, s = 0.01, sigma^2 = 0.1): log q = -log(1 + e^{-2yz /
+    sigma^2}) ~ -1e-26, far below the rounding of a logsumexp difference. The Gauss-Hermite value
+    must match the same nodes evaluated with numpy's log1p form to rtol 1e-9 (an independent
+    evaluation, exact in float64 here)."""
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random(8) < 0.5, -1.0, 1.0)[:, None]
+    mean = 3.0 * y[None]
+    pred = Prediction(t=np.array([1.0]), tau=np.array([0.1]), mean=mean, var=np.full((1, 8), 0.01))
+    value, se = information.expected_log_decoder(pred, y, 0.1)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(24)
+    z = 3.0 * y[:, 0][None] + 0.1 * nodes[:, None]
+    expected = np.mean(weights @ -np.log1p(np.exp(-2 * y[:, 0][None] * z / 0.1))) / weights.sum()
+    assert expected < -1e-30
+    assert value[0] == pytest.approx(expected, rel=1e-9, abs=0.0) and se[0] == 0.0
+
+
+def test_decoder_fit_on_interpolated_training_points_is_the_range_end_on_both_backends(relu_k3):
+    """At late times the ensemble interpolates its training points, E log q increases as sigma^2
+    decreases, and the fit must reach the lower end of `sigma2_range` (not wander with rounding
+    noise); the numpy and jax backends then agree on the bound to 1e-9."""
+    arch, ensemble, dataset = relu_k3
+    times = np.array([3e3, 3e5, np.inf])
+    s2 = information.fit_decoder_variance(ensemble.predict_train(times), dataset.y_train)
+    np.testing.assert_allclose(s2, 1e-2, rtol=1e-4)
+    jax_ensemble = InfiniteEnsemble(arch, dataset.x_train, dataset.y_train, backend="jax")
+    bounds = [
+        information.izy_lower(e, dataset.y_test, x=dataset.x_test, t=times, fit_on="train").value
+        for e in (ensemble, jax_ensemble)
+    ]
+    np.testing.assert_allclose(bounds[0], bounds[1], rtol=1e-9)

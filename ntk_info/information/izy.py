@@ -379,6 +379,11 @@ def _nodes(k: int, m: int, n_draws: int, seed: int) -> tuple[np.ndarray, np.ndar
 def _log_decoder_draws(mean, var, target, codebook, nodes, log_s2):
     """Per-node mean over points of log q(c_i|z), q(c|z) = softmax_c((z.e_c - |e_c|^2/2)/sigma^2).
 
+    With d_c = (score_c - score_{c_i}) / sigma^2 (d_{c_i} = 0) and M = max_c d_c >= 0,
+    log q = -log sum_c e^{d_c} = -(M + log1p(expm1(-M) + sum_{c != c_i} e^{d_c - M})): accurate
+    to relative precision even where q -> 1 (log q ~ -e^{-margin/sigma^2}, far below the rounding
+    of a logsumexp difference), so the fit of sigma^2 does not follow rounding noise.
+
     mean (T, m, k), var (T, m), target (m,), codebook (C, k), nodes (D, m, k), log_s2 (T, G).
     Returns (T, G, D).
     """
@@ -386,14 +391,17 @@ def _log_decoder_draws(mean, var, target, codebook, nodes, log_s2):
     import jax.numpy as jnp
 
     half_norm = 0.5 * jnp.sum(codebook**2, axis=1)
+    others = jnp.arange(codebook.shape[0])[None, :] != target[:, None]  # (m, C)
 
     def one_time(args):
         mu, s, ls2 = args
         z = mu[None] + jnp.sqrt(s)[None, :, None] * nodes  # (D, m, k)
         raw = z @ codebook.T - half_norm  # (D, m, C)
-        scaled = raw[None] / jnp.exp(ls2)[:, None, None, None]  # (G, D, m, C)
-        own = jnp.take_along_axis(scaled, target[None, None, :, None], axis=-1)[..., 0]
-        logq = own - jax.scipy.special.logsumexp(scaled, axis=-1)
+        own = jnp.take_along_axis(raw, target[None, :, None], axis=-1)  # (D, m, 1)
+        scaled = (raw - own)[None] / jnp.exp(ls2)[:, None, None, None]  # (G, D, m, C)
+        top = jnp.max(scaled, axis=-1)  # >= 0: the own entry is exactly 0
+        rest = jnp.sum(jnp.where(others, jnp.exp(scaled - top[..., None]), 0.0), axis=-1)
+        logq = -(top + jnp.log1p(jnp.expm1(-top) + rest))
         return jnp.mean(logq, axis=-1)  # (G, D)
 
     return jax.lax.map(one_time, (mean, var, log_s2))
