@@ -37,7 +37,6 @@ def test_dual_critical_beta_binary_closed_form(problem):
     expected = 1.0 / (np.cosh(x.mean()) ** -2 * x.var())
     np.testing.assert_allclose(ib.critical_beta(problem.pxy, "dualib"), expected, rtol=1e-10)
     np.testing.assert_allclose(ib.critical_beta(problem, "dualib"), expected, rtol=1e-10)
-    assert ib.critical_betas(problem.pxy, "dualib") == ib.critical_beta(problem.pxy, "dualib")
 
 
 def test_dual_stability_matrix_brute_force():
@@ -135,3 +134,68 @@ def test_cluster_stability_below_one_on_stable_branches(problem):
     px = problem.px
     above = 1.01 * beta_c * ib.instability(px, problem.py_x, "ib")
     assert above > 1.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Every split point: critical_betas.
+# ----------------------------------------------------------------------------------------------
+
+_FINE = 2.0 ** np.linspace(1, 6, 1000)  # spec §3 grid, spacing 0.35%
+
+
+def _observed_splits(pxy, method, betas):
+    """(beta_low, beta_high) of every cluster-count change of a fine forward anneal (tol 1e-13),
+    increasing in beta: the split lies between the two."""
+    result = ib.solve(pxy, betas, method=method, anneal="forward", tol=1e-13, max_iter=10**6)
+    found = ib.transitions(result).sort_values("beta_low")
+    return found.beta_low.to_numpy(), found.beta_high.to_numpy()
+
+
+@pytest.mark.parametrize("method", ["ib", "dualib"])
+def test_critical_betas_match_forward_annealing_splits(problem, method):
+    """Forward (deterministic) annealing, which knows nothing of C_t (it duplicates clusters
+    with random 1e-3 perturbations and watches them diverge), splits at every point that
+    critical_betas finds from the stability matrices: on §3 (IB ~4.37, 13.4, 28.0, 44.6;
+    dualIB ~3.25, 13.7, 27.9, 43.7) and on a random 6 x 3 joint (5 splits). The observed split
+    comes late (the JS stopping rule and the finite perturbation delay it, see
+    test_critical_beta_matches_forward_annealing_first_split), never early: each point is
+    below the first beta with the extra cluster and within 1e-2 of the last beta without it."""
+    cases = [(problem.pxy, _FINE), (ib.random_joint(6, 3, seed=1), np.geomspace(2.5, 400, 1500))]
+    for pxy, betas in cases:
+        found = ib.critical_betas(pxy, method)
+        low, high = _observed_splits(pxy, method, betas)
+        assert found.size == low.size == pxy.shape[0] - 1
+        assert np.all(found <= high)
+        np.testing.assert_allclose(found, low, rtol=1e-2)
+
+
+@pytest.mark.parametrize("method", ["ib", "dualib"])
+def test_reverse_annealing_merges_at_or_below_the_split_points(problem, method):
+    """Reverse annealing (spec §3 grid, tol 1e-12) loses a cluster at or below each split point
+    (never above: the many-cluster branch is stable down to at least the split), within 1e-2
+    where the transition is continuous (IB: the 1st, 3rd and 4th) and up to 25% below where it
+    is first order (IB 2nd: the small cluster dies at ~12.5; dualIB 2nd-4th: deaths at ~10.85,
+    26.5, 42.1): hysteresis, which the stability matrices of the few-cluster branch cannot see."""
+    found = ib.critical_betas(problem.pxy, method)
+    reverse = ib.transitions(ib.solve(problem.pxy, _FINE, method=method))
+    merged = np.sort(reverse.beta_estimate.to_numpy())
+    assert merged.size == found.size == 4
+    assert np.all(merged <= found * (1 + 1e-3))
+    assert np.all(merged >= 0.75 * found)
+    continuous = [0, 2, 3] if method == "ib" else [0]
+    np.testing.assert_allclose(merged[continuous], found[continuous], rtol=1e-2)
+
+
+def test_critical_betas_are_increasing_start_at_critical_beta_and_count_distinct_rows(problem):
+    """The first entry is critical_beta exactly (also for the exponential-family closed form);
+    the points increase; a joint whose p(y|x) has r distinct rows splits r - 1 times (x with
+    equal rows never separate); independent X, Y give no split at all."""
+    pxy = ib.random_joint(5, 3, seed=2)
+    doubled = np.concatenate([pxy, pxy[:2]]) / (1.0 + pxy[:2].sum())  # 7 rows, 5 distinct
+    for joint, method in ((pxy, "ib"), (doubled, "ib"), (doubled, "dualib")):
+        found = ib.critical_betas(joint, method)
+        assert found[0] == ib.critical_beta(joint, method)
+        assert found.size == 4 and np.all(np.diff(found) > 0)
+    assert ib.critical_betas(problem, "dualib")[0] == ib.critical_beta(problem, "dualib")
+    independent = np.outer([0.2, 0.3, 0.5], [0.6, 0.4])
+    assert ib.critical_betas(independent, "ib").size == 0

@@ -4,7 +4,8 @@
     >>> problem = ib.binary_exponential_problem()
     >>> result = ib.solve(problem.pxy, 2 ** np.linspace(6, 1, 1000), method="dualib")
     >>> result.to_frame()          # one row per beta
-    >>> ib.critical_beta(problem.pxy, "dualib")
+    >>> ib.critical_beta(problem.pxy, "dualib")     # first split (closed form)
+    >>> ib.critical_betas(problem.pxy, "dualib")    # every split, increasing in beta
 
 Spec: dualib.md §1-3 and §6. Plots live in `ntk_info.ib.plotting` (imported on demand, so that
 importing this package does not import matplotlib).
@@ -14,7 +15,6 @@ from ntk_info.ib.critical import (
     cluster_stability,
     critical_beta,
     critical_beta_exponential_family,
-    critical_betas,
     instability,
     stability_matrix,
     transitions,
@@ -29,6 +29,7 @@ from ntk_info.ib.problems import (
 )
 from ntk_info.ib.result import IBResult, count_clusters, dual_decoder, markov_decoder
 from ntk_info.ib.solvers import lagrangian, solve
+from ntk_info.ib.splits import critical_betas
 
 __all__ = [
     "solve",

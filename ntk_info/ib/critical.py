@@ -6,7 +6,8 @@ beta lambda_max(C_t) = 1 (spec dualib.md §1 and §2.2):
   IB:     C_t(x,x') = sum_y p(y|x) p(y|x') p(x'|t) / p(y|t)          (likelihood ratios),
   dualIB: C_t(x,x') = p(x'|t) Cov_{y ~ p(y|t)}[l_x(y), l_x'(y)],
           l_x(y) = log p(y|x) - sum_x'' p(x''|t) log p(y|x'')      (log-likelihoods).
-For the trivial one-cluster solution p(x|t) = p(x) this gives the first critical point.
+For the trivial one-cluster solution p(x|t) = p(x) this gives the first critical point;
+every later split point along the solution branch is found by `splits.critical_betas`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import pandas as pd
 from ntk_info.ib.problems import ExponentialFamilyProblem, validate_joint
 from ntk_info.ib.result import CLUSTER_TOL, PT_TOL, IBResult, cluster_posterior, group_clusters
 
+#: lambda_max below this counts as 0 (X and Y independent up to rounding): beta_c = inf.
+LAMBDA_TOL = 1e-12
+
 __all__ = [
     "stability_matrix",
     "instability",
     "critical_beta",
-    "critical_betas",
     "critical_beta_exponential_family",
+    "projected_stability",
     "cluster_stability",
     "transitions",
 ]
@@ -66,6 +70,16 @@ def _symmetric_kernel(px_t: np.ndarray, py_x: np.ndarray, method: str) -> np.nda
     raise ValueError(f"`method` must be 'ib' or 'dualib', got {method!r}.")
 
 
+def _projected_symmetric(px_t: np.ndarray, py_x: np.ndarray, method: str) -> np.ndarray:
+    """P W^1/2 K W^1/2 P, P the projector orthogonal to sqrt(p(x|t)); (..., X, X)."""
+    root = np.sqrt(px_t)
+    kernel = _symmetric_kernel(px_t, py_x, method)
+    sym = root[..., :, None] * kernel * root[..., None, :]
+    unit = root / np.linalg.norm(root, axis=-1, keepdims=True)
+    projector = np.eye(px_t.shape[-1]) - unit[..., :, None] * unit[..., None, :]
+    return projector @ sym @ projector
+
+
 def instability(px_t: Any, py_x: np.ndarray, method: str = "ib") -> np.ndarray:
     """lambda_max of C_t on the perturbations with sum_x p(x|t) eta(x) = 0.
 
@@ -82,13 +96,26 @@ def instability(px_t: Any, py_x: np.ndarray, method: str = "ib") -> np.ndarray:
       (...,) lambda_max; the cluster is unstable at beta > 1 / lambda_max.
     """
     px_t = np.asarray(px_t, dtype=np.float64)
-    root = np.sqrt(px_t)
-    kernel = _symmetric_kernel(px_t, py_x, method)
-    sym = root[..., :, None] * kernel * root[..., None, :]
-    unit = root / np.linalg.norm(root, axis=-1, keepdims=True)
-    projector = np.eye(px_t.shape[-1]) - unit[..., :, None] * unit[..., None, :]
-    sym = projector @ sym @ projector
-    return np.linalg.eigvalsh(sym)[..., -1]
+    return np.linalg.eigvalsh(_projected_symmetric(px_t, py_x, method))[..., -1]
+
+
+def projected_stability(
+    px_t: Any, py_x: np.ndarray, method: str = "ib"
+) -> tuple[np.ndarray, np.ndarray]:
+    """lambda_max of C_t (as `instability`) and its eigenvector in the symmetric form.
+
+    If v is the top eigenvector of W^1/2 K W^1/2 (projected), eta = v / sqrt(p(x|t)) solves
+    C_t eta = lambda_max eta with sum_x p(x|t) eta(x) = 0: the unstable split direction.
+
+    Args:
+      px_t: (..., X); py_x: (X, Y); method: 'ib' or 'dualib'.
+
+    Returns:
+      lambda_max (...,) and v (..., X), unit norm.
+    """
+    px_t = np.asarray(px_t, dtype=np.float64)
+    values, vectors = np.linalg.eigh(_projected_symmetric(px_t, py_x, method))
+    return values[..., -1], vectors[..., :, -1]
 
 
 def critical_beta(pxy: Any, method: str = "ib", *, normalize: bool = False) -> float:
@@ -106,7 +133,7 @@ def critical_beta(pxy: Any, method: str = "ib", *, normalize: bool = False) -> f
       normalize: divide pxy by its sum instead of raising.
 
     Returns:
-      beta_c (np.inf if X and Y are independent).
+      beta_c (np.inf if X and Y are independent: lambda_max <= LAMBDA_TOL = 1e-12).
 
     Reference: spec dualib.md §1 (detecting bifurcations), §2.2, §3.
     """
@@ -118,10 +145,7 @@ def critical_beta(pxy: Any, method: str = "ib", *, normalize: bool = False) -> f
         pxy = pxy.pxy
     joint = validate_joint(pxy, method=method, normalize=normalize)
     top = float(instability(joint.px, joint.py_x, method))
-    return 1.0 / top if top > 1e-300 else np.inf
-
-
-critical_betas = critical_beta
+    return 1.0 / top if top > LAMBDA_TOL else np.inf
 
 
 def critical_beta_exponential_family(problem: ExponentialFamilyProblem) -> float:
@@ -149,7 +173,7 @@ def critical_beta_exponential_family(problem: ExponentialFamilyProblem) -> float
     a_c = A - a_bar[:, None]
     cov_a = (a_c * px[None, :]) @ a_c.T
     top = float(np.max(np.linalg.eigvals(cov_lam @ cov_a).real))
-    return 1.0 / top if top > 1e-300 else np.inf
+    return 1.0 / top if top > LAMBDA_TOL else np.inf
 
 
 def cluster_stability(result: IBResult) -> np.ndarray:
