@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ntk_info.ensemble import Prediction
-from ntk_info.information._inputs import as_prediction, resolve_labels, targets
+from ntk_info.information._inputs import Labels, as_prediction, resolve_labels, targets
 
 __all__ = ["mse", "accuracy", "loss_gibbs", "loss_bayes", "loss_bayes_joint", "loss_columns"]
 
@@ -40,7 +40,7 @@ def mse(source: Any, y: Any, *, x: Any = None, t: Any = None) -> np.ndarray:
 
 
 def accuracy(
-    source: Any, y: Any, *, labels: str = "auto", x: Any = None, t: Any = None
+    source: Any, y: Any, *, labels: Labels = "auto", x: Any = None, t: Any = None
 ) -> np.ndarray:
     """Classification accuracy of the ensemble mean: argmax for one-hot, sign for +-1 labels.
 

@@ -180,7 +180,7 @@ def information_plane(
 
 
 def information_plane_from_dataset(
-    ensemble: InfiniteEnsemble, dataset: Any, t: Any, *, on: str = "test", **kwargs: Any
+    ensemble: InfiniteEnsemble, dataset: Any, t: Any, *, on: On = "test", **kwargs: Any
 ) -> pd.DataFrame:
     """`information_plane` on a `Dataset`'s test (or training) split, with its H(Y).
 
@@ -220,8 +220,9 @@ def _options(options: PlaneOptions | None, kwargs: dict[str, Any]) -> PlaneOptio
     names = {field.name for field in dataclasses.fields(PlaneOptions)}
     unknown = sorted(set(kwargs) - names)
     if unknown:
+        hint = " (`batch_size` is now `n_points`)" if "batch_size" in unknown else ""
         raise TypeError(
-            f"information_plane() got unexpected keyword(s) {unknown}; the options are "
+            f"information_plane() got unexpected keyword(s) {unknown}{hint}; the options are "
             f"{sorted(names)} (PlaneOptions) and entropy_y, dk_dscale, progress."
         )
     if options is None:

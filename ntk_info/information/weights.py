@@ -75,7 +75,7 @@ def parameter_energy(ensemble: InfiniteEnsemble, t: Any) -> np.ndarray:
 
 
 def weight_information(
-    ensemble: InfiniteEnsemble, t: Any, *, form: str = "paper", dk_dscale: Any = None
+    ensemble: InfiniteEnsemble, t: Any, *, form: Form = "paper", dk_dscale: Any = None
 ) -> np.ndarray:
     """Upper bound on the information in the weights I(theta;D) <= KL(p(theta_tau|D) || p_0).
 
@@ -118,7 +118,7 @@ def weight_information(
 
 
 def weight_information_rate(
-    ensemble: InfiniteEnsemble, t: Any, *, form: str = "paper", dk_dscale: Any = None
+    ensemble: InfiniteEnsemble, t: Any, *, form: Form = "paper", dk_dscale: Any = None
 ) -> np.ndarray:
     """dI(theta;D)/dtau, the rate of `weight_information` per unit of dimensionless time tau.
 
