@@ -65,17 +65,25 @@ def test_dual_identity_mean_distortion_equals_minus_log_partition(problem, paths
 def test_exponential_solver_matches_generic_dualib(problem, paths):
     """The parametric sweep on A^beta(t) reproduces the generic dualIB path to 1e-10.
 
-    Same iteration, different arithmetic: differences are rounding only. The dual statistics are
-    checked against sum_x p(x|t) A(x) and the decoder against the in-family form.
+    Same iteration, different arithmetic: differences are rounding only, so the sweep counts
+    agree up to one sweep where the JS change lands within rounding of tol (seen with JAX 0.12
+    at one beta of 1000, next to a transition where 3e4 sweeps are needed). Until the first such
+    beta (annealing order) the paths agree to 1e-10; after it, to the size of one sweep's step
+    near a transition (< 1e-5: JS < 1e-12 bounds a step by ~sqrt(8e-12), and the warm starts
+    differ by it). The dual statistics are checked against sum_x p(x|t) A(x) and the decoder
+    against the in-family form.
     """
     generic = paths["dualib"]
     parametric = ib.solve_exponential_family(problem, BETAS, tol=1e-12)
-    np.testing.assert_array_equal(parametric.iterations, generic.iterations)
-    np.testing.assert_allclose(parametric.encoder, generic.encoder, atol=1e-10)
-    np.testing.assert_allclose(parametric.decoder, generic.decoder, atol=1e-10)
-    np.testing.assert_allclose(parametric.ixt, generic.ixt, atol=1e-10)
-    px_t = generic.encoder * problem.px / generic.pt[..., None].clip(1e-300)
-    live = generic.pt > 1e-12
+    differ = np.abs(parametric.iterations - generic.iterations)
+    assert differ.max() <= 1 and np.mean(differ == 0) > 0.99
+    same = slice(0, int(np.argmax(differ > 0)) if differ.any() else len(BETAS))  # BETAS descend
+    for name in ("encoder", "decoder", "ixt"):
+        ours, theirs = getattr(parametric, name), getattr(generic, name)
+        np.testing.assert_allclose(ours[same], theirs[same], atol=1e-10)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    px_t = parametric.encoder * problem.px / parametric.pt[..., None].clip(1e-300)
+    live = parametric.pt > 1e-12
     stats = parametric.dual_statistics[..., 0]
     np.testing.assert_allclose(stats[live], (px_t @ problem.A[0])[live], atol=1e-10)
     in_family = ib.exponential_decoder(parametric.dual_statistics, problem.lam)
@@ -171,48 +179,19 @@ def test_each_solver_minimises_its_own_lagrangian(problem, paths):
     assert np.any(f_ib_at_ib < f_ib_at_dual - 1e-4)  # the two problems do differ
 
 
-class _SerialPool:
-    """Stand-in for multiprocessing.Pool: embo forks a pool, which can deadlock next to JAX."""
-
-    def __init__(self, processes=None):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def apply_async(self, fn, args=()):
-        value = fn(*args)
-        return type("Done", (), {"get": lambda self: value})()
-
-
-def test_embo_ib_curve_lies_on_or_below_ours(monkeypatch):
+def test_embo_ib_curve_lies_on_or_below_ours():
     """embo (an independent IB implementation, bits, same beta convention) is not above our curve.
 
     embo solves each beta from random starts; we anneal. At equal I(X;T) (ours interpolated on
     a fine grid) its I(T;Y) must not exceed ours by more than 1e-4 nats.
     """
     pytest.importorskip("embo")
-    import embo.core
-    from embo import InformationBottleneck
-
-    monkeypatch.setattr(embo.core.mp, "Pool", _SerialPool)
+    from ntk_info.ib.reference import embo_ib_curve
 
     for seed in range(2):
         pxy = ib.random_joint(8, 4, seed=seed, concentration=0.5)
         ours = ib.solve(pxy, np.geomspace(0.2, 500, 800), method="ib")
-        np.random.seed(seed)  # noqa: NPY002 - embo draws from the legacy global generator
-        old = np.seterr(all="ignore")
-        try:
-            bottleneck = InformationBottleneck(
-                pxy=pxy.copy(), maxbeta=30, minbeta=0.5, numbeta=40, iterations=300
-            )
-            ix_bits, iy_bits, _, _ = bottleneck.get_bottleneck()
-        finally:
-            np.seterr(**old)
-        ix, iy = np.asarray(ix_bits) * np.log(2), np.asarray(iy_bits) * np.log(2)
+        ix, iy = embo_ib_curve(pxy, minbeta=0.5, maxbeta=30, numbeta=40, seed=seed, iterations=300)
         ours_at = _curve_at(ix, ours.ixt, ours.ity)
         inside = ix <= ours.ixt.max()
         assert inside.sum() > 10
@@ -321,3 +300,37 @@ def test_merging_duplicates_keeps_the_unmerged_path(monkeypatch):
             assert merged.encoder.shape == plain.encoder.shape == (80, 12, 12)
             np.testing.assert_allclose(merged.encoder.sum(axis=1), 1.0, atol=1e-12)
             assert np.sum(merged.pt[0] > 0) < np.sum(plain.pt[0] > 0)  # merging did happen
+
+
+def test_jax_backend_runs_on_the_cpu_and_returns_numpy(problem, monkeypatch):
+    """The jitted sweep is pinned to the host CPU: its outputs live on a CPU device even inside
+    jax.default_device(cpu) and (on a GPU machine) when the GPU is the default device; the
+    result holds NumPy arrays equal to the NumPy backend's (1e-10, as above)."""
+    import jax
+
+    from ntk_info.ib import _core
+
+    seen = []
+    build = _core._jax_converge_fn
+
+    def recording(method):
+        fn = build(method)
+
+        def run(*args):
+            out = fn(*args)
+            seen.extend(leaf.devices() for leaf in jax.tree_util.tree_leaves(out))
+            return out
+
+        return run
+
+    monkeypatch.setattr(_core, "_jax_converge_fn", recording)
+    betas = 2.0 ** np.linspace(6, 1, 40)
+    reference = ib.solve(problem.pxy, betas, method="dualib", backend="numpy")
+    default = ib.solve(problem.pxy, betas, method="dualib")
+    with jax.default_device(jax.devices("cpu")[0]):
+        inside = ib.solve(problem.pxy, betas, method="dualib")
+    assert seen and all(d.platform == "cpu" for devices in seen for d in devices)
+    for result in (default, inside):
+        for name in ("encoder", "decoder", "pt", "ixt", "ity", "beta"):
+            assert type(getattr(result, name)) is np.ndarray
+        np.testing.assert_allclose(result.encoder, reference.encoder, atol=1e-10)

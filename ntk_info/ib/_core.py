@@ -282,10 +282,16 @@ def _jax_converge_fn(method: str) -> Callable:
 def converge_jax(
     state: State, beta: float, tol: float, max_iter: int, data: tuple, method: str
 ) -> tuple[State, int, float]:
-    """Same as `converge_numpy`, as one jitted `lax.while_loop` (float64); returns NumPy."""
+    """Same as `converge_numpy`, as one jitted `lax.while_loop` (float64); returns NumPy.
+
+    Runs on the host CPU whatever JAX's default device: each sweep is a handful of small
+    (T, X) products, latency-bound, so a GPU only adds launch and transfer costs.
+    """
+    import jax
+
     from ntk_info._jax import float64
 
-    with float64():
+    with float64(), jax.default_device(jax.devices("cpu")[0]):
         fn = _jax_converge_fn(method)
         state, iterations, change = fn(State(*state), beta, tol, max_iter, data)
         state = State(*(np.asarray(a) for a in state))

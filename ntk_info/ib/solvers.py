@@ -3,7 +3,8 @@
 Backend: the inner loop (sweeps until convergence at one beta) is a jitted JAX `lax.while_loop`
 in float64 (`backend='jax'`, the default); `backend='numpy'` runs the same sweep in a Python
 loop. Measured on the §3 problem (1000 betas, tol 1e-12, 2 cores): JAX 1.1 s vs NumPy 14 s for
-the IB (see benchmarks/bench_ib.py).
+the IB (see benchmarks/bench_ib.py). The JAX loop is pinned to the host CPU even when a GPU is
+JAX's default device (the sweeps are small and latency-bound); results are NumPy arrays.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def solve(
       seed: seed of the forward-annealing perturbations.
       cluster_tol: max-abs decoder difference under which clusters count as one (n_clusters)
         and are merged (forward annealing).
-      backend: 'jax' (jitted while-loop, default) or 'numpy'.
+      backend: 'jax' (jitted while-loop on the host CPU, default) or 'numpy'.
       merge: reverse annealing only. When the distinct live clusters (p(t) > 0, p(x|t) equal
         within MERGE_TOL = 1e-12 count as one) fit in half of the slots the sweep runs on
         (and |T| > MIN_BLOCK = 64), duplicates are merged into the heaviest one (p(t) summed,
