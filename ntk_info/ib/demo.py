@@ -11,6 +11,7 @@ from ntk_info.ib.critical import critical_beta, transitions
 from ntk_info.ib.exponential import solve_exponential_family
 from ntk_info.ib.problems import binary_exponential_problem
 from ntk_info.ib.solvers import solve
+from ntk_info.ib.splits import critical_betas
 
 __all__ = ["run"]
 
@@ -69,6 +70,9 @@ def run(out_dir: pathlib.Path, n_betas: int = 1000, tol: float = 1e-12) -> pd.Da
     print(f"H(X) = {ib.hx:.5f} nats, I(X;Y) = {ib.ixy:.5f} nats, tol = {tol:g}")
     for label, value in critical.items():
         print(f"critical beta ({label}, stability matrix): {value:.5f}")
+    for label, method in (("IB", "ib"), ("dualIB", "dualib")):
+        splits = ", ".join(f"{b:.3f}" for b in critical_betas(problem.pxy, method))
+        print(f"{label} split points along the branch (stability matrices): {splits}")
     for name, result in (("IB", ib), ("dualIB", dual)):
         found = transitions(result)
         listed = ", ".join(

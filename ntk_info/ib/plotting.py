@@ -6,7 +6,7 @@ units and never calls `plt.show()`. Spec dualib.md §6, figures 1-2.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -18,6 +18,13 @@ STYLES = {
     "ib": {"color": "tab:blue", "label": "IB", "ls": "-"},
     "dualib": {"color": "tab:red", "label": "dualIB", "ls": "--"},
 }
+
+
+def _by_method(results: Sequence[IBResult]) -> Iterator[tuple[IBResult, dict, np.ndarray]]:
+    """The loop both figures share: each result with its method's style and its beta order."""
+    for result in results:
+        style = STYLES.get(result.method, {"color": None, "label": result.method})
+        yield result, style, np.argsort(result.beta)
 
 
 def _axes(ax):
@@ -52,9 +59,7 @@ def bifurcation_diagram(
       the Figure.
     """
     fig, ax = _axes(ax)
-    for result in results:
-        style = STYLES.get(result.method, {"color": None, "label": result.method})
-        order = np.argsort(result.beta)
+    for result, style, order in _by_method(results):
         beta = result.beta[order]
         prob = result.decoder[order, :, y_index]
         alive = result.pt[order] > max(pt_tol, PT_TOL)
@@ -94,9 +99,7 @@ def information_plane(results: Sequence[IBResult], *, ax=None):
       the Figure.
     """
     fig, ax = _axes(ax)
-    for result in results:
-        style = STYLES.get(result.method, {"color": None, "label": result.method})
-        order = np.argsort(result.beta)
+    for result, style, order in _by_method(results):
         ax.plot(
             result.ixt[order] / result.hx,
             result.ity[order] / result.ixy,
