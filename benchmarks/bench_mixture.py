@@ -1,7 +1,9 @@
 """Speed of the mixture MI bounds at the information-plane size, against a named baseline.
 
-Candidate: `ntk_info.mixture.infonce_and_loo` (chunked rows, one-pass logsumexp with a
-vectorised float64 exponential, both bounds from one pass).
+Candidates: `ntk_info.mixture.infonce_and_loo` on its two code paths, path='fused' (CPU: ~2 MB
+chunks, unrolled multiply-adds and a vectorised float64 exponential fused into one loop) and
+path='matmul' (GPU/TPU: ~256 MB chunks, XLA's GEMM and exp); both bounds from one pass.
+The row 'auto' is what the default device gets ('matmul' on a GPU, 'fused' on a CPU).
 Baseline: the straightforward JAX implementation, `naive_infonce_and_loo` below: the full
 (n_draws * N, N) score matrix per time from direct differences, `jax.nn.logsumexp` (XLA's
 float64 `exp`), InfoNCE and LOO as two logsumexps, `lax.map` over time. Same float64, same draws.
@@ -71,8 +73,8 @@ def main() -> None:
     variances = rng.uniform(0.1, 2.0, size=(t, n))
     key = jax.random.PRNGKey(0)
 
-    def candidate():
-        mixture.infonce_and_loo(means, variances, key=key, n_draws=8)
+    def candidate(path="auto"):
+        mixture.infonce_and_loo(means, variances, key=key, n_draws=8, path=path)
 
     def baseline():
         with float64():
@@ -100,16 +102,20 @@ def main() -> None:
 
     base = _best_of(baseline, args.repeats)
     cand = _best_of(candidate, args.repeats)
+    by_path = {p: _best_of(lambda p=p: candidate(p), args.repeats) for p in ("fused", "matmul")}
     pair = _best_of(pairwise, args.repeats)
     pipeline = t * one_product
     cpu = platform.processor() or platform.machine()
     load = os.getloadavg()[0]
     print(f"machine: {cpu}, {os.cpu_count()} cores, jax {jax.__version__}, load {load:.1f}")
+    print(f"default device: {jax.devices()[0]} (auto path: {mixture._resolve_path('auto')})")
     print(f"T={t} N={n} k={k} n_draws=8, best of {args.repeats}")
     print(f"{'what':44s} {'seconds':>8s}")
     print(f"{'baseline: naive JAX InfoNCE + LOO':44s} {base:8.2f}")
     print(f"{'candidate: mixture.infonce_and_loo':44s} {cand:8.2f}")
     print(f"{'ratio baseline / candidate':44s} {base / cand:8.2f}")
+    for p, seconds in by_path.items():
+        print(f"{'  path=' + repr(p):44s} {seconds:8.2f}  (baseline / it {base / seconds:.2f})")
     print(f"{'pairwise KL + Bhattacharyya bounds':44s} {pair:8.2f}")
     print(f"{'pipeline: T x (1000x4000)(4000x4000) float64':44s} {pipeline:8.2f}")
     print(f"{'InfoNCE + LOO share of that pipeline':44s} {cand / (pipeline + cand):8.1%}")
