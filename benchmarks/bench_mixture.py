@@ -11,6 +11,7 @@ Context: the information-plane pipeline is dominated by T matrix products
 (1000 x 4000)(4000 x 4000); one is timed here and scaled by T to give the mixture's share.
 
 Usage: python benchmarks/bench_mixture.py [--times 100] [--points 1000] [--outputs 10]
+       python benchmarks/bench_mixture.py --devices   (default device vs CPU: numbers, times)
 """
 
 from __future__ import annotations
@@ -60,14 +61,64 @@ def _best_of(fn, repeats: int) -> float:
     return min(times)
 
 
+def compare_devices(t: int, n: int, k: int, repeats: int) -> None:
+    """Default device ('auto' path) vs the host CPU (path='fused'): the same numbers (same draws,
+    max |diff| of every estimator, isotropic with `times` and full covariances) and the time of
+    infonce_and_loo on a (t, n, k) problem on both, and of path='fused' on the default device."""
+    cpu = jax.devices("cpu")[0]
+    rng = np.random.default_rng(0)
+
+    def estimates(means, variances, **options):
+        nce, loo = mixture.infonce_and_loo(means, variances, seed=1, **options)
+        mc = mixture.mc_estimate(means, variances, seed=2, **options)
+        kl = mixture.pairwise_kl_upper(means, variances)
+        bd = mixture.pairwise_bhattacharyya_lower(means, variances)
+        return np.stack([e.value for e in (nce, loo, mc, kl, bd)])
+
+    cov = rng.normal(size=(2, 500, 3, 3))
+    cases = {
+        "isotropic, times": (
+            rng.normal(size=(4, 2000, 10)) * 2,
+            rng.uniform(0.1, 1, (4, 2000)),
+            {"times": np.array([0.0, 1.0, 10.0, np.inf])},
+        ),
+        "full covariances": (
+            rng.normal(size=(2, 500, 3)),
+            cov @ np.swapaxes(cov, -1, -2) / 3 + 0.2 * np.eye(3),
+            {},
+        ),
+    }
+    print(f"default device {jax.devices()[0]}, auto path {mixture._resolve_path('auto')!r}")
+    for name, (means, variances, options) in cases.items():
+        here = estimates(means, variances, **options)
+        with jax.default_device(cpu):
+            host = estimates(means, variances, **options)
+        print(f"{name}: max |default - cpu| over 5 estimators = {np.max(np.abs(here - host)):.2e}")
+    means = rng.normal(size=(t, n, k))
+    variances = rng.uniform(0.1, 2.0, size=(t, n))
+    for device, path in ((None, "auto"), (None, "fused"), (cpu, "fused")):
+        with jax.default_device(device or jax.devices()[0]):
+            seconds = _best_of(
+                lambda p=path: mixture.infonce_and_loo(means, variances, seed=0, path=p), repeats
+            )
+        where = "cpu" if device else "default device"
+        print(f"T={t} N={n} k={k}: infonce_and_loo path={path!r} on {where}: {seconds:.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--times", type=int, default=100)
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--outputs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--devices", action="store_true", help="compare the default device with the CPU only"
+    )
     args = parser.parse_args()
     t, n, k = args.times, args.points, args.outputs
+    if args.devices:
+        compare_devices(t, n, k, args.repeats)
+        return
     rng = np.random.default_rng(0)
     means = rng.normal(size=(t, n, k))
     variances = rng.uniform(0.1, 2.0, size=(t, n))
