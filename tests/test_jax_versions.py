@@ -32,6 +32,21 @@ def recomputed() -> dict[str, np.ndarray]:
     return module.reference_arrays()
 
 
+#: Arrays that go through neural-tangents' ReLU kernel. It evaluates arccos(rho) at
+#: rho = 1 -+ eps on the diagonal, which keeps only half the digits (sqrt(eps) ~ 1.5e-8), and
+#: deeper layers carry that into every entry. How rho rounds there depends on the device's
+#: arithmetic (measured on an H200: 1e-8 relative against the CPU), so on an accelerator
+#: these are compared at 5e-8; on CPUs every array agrees to 1e-9 on every JAX.
+RELU_BASED = ("fc_relu", "cnn", "conv_pool", "batched", "nt_predict")
+
+
+def _tolerance(name: str) -> float:
+    import jax
+
+    on_cpu = jax.default_backend() == "cpu"
+    return 1e-9 if on_cpu or not name.startswith(RELU_BASED) else 5e-8
+
+
 def test_kernels_and_predictions_equal_the_floor_stack_to_1e_9(recomputed):
     """Every array of the floor reference, recomputed on the running JAX."""
     with np.load(DATA / "floor_reference.npz") as saved:
@@ -40,7 +55,8 @@ def test_kernels_and_predictions_equal_the_floor_stack_to_1e_9(recomputed):
         for name in names:
             expected, got = saved[name], recomputed[name]
             scale = np.abs(expected[np.isfinite(expected)]).max()
-            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9 * scale, err_msg=name)
+            tol = _tolerance(name)
+            np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * scale, err_msg=name)
 
 
 def test_compatibility_layer_adds_exactly_the_names_the_running_jax_lacks():
