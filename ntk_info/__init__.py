@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "InfiniteEnsemble": "ntk_info.ensemble",
     "Prediction": "ntk_info.ensemble",
+    "Spectrum": "ntk_info.ensemble",
     "information_plane": "ntk_info.information",
     "fc": "ntk_info.architectures",
     "cnn": "ntk_info.architectures",
@@ -24,6 +25,7 @@ _SUBMODULES = (
     "discrete",
     "ensemble",
     "finite",
+    "gain",
     "gib",
     "ib",
     "information",
