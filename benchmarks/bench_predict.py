@@ -86,8 +86,8 @@ def run_neural_tangents(data_path: str, n_times: int, nt_times: int, out: str) -
     """(b) neural-tangents' gradient_descent_mse_ensemble, one predict_fn call per time."""
     import jax.numpy as jnp
     import neural_tangents as nt
-    from ntk_info._jax import float64
 
+    from ntk_info._jax import float64
     from ntk_info.architectures import fc
 
     data = _load(data_path)
@@ -123,8 +123,8 @@ def run_floor(data_path: str, n_times: int, out: str) -> dict:
     """(c) kernels + one eigh + T (m x n)(n x n) products, the faster of numpy and jax."""
     import jax
     import jax.numpy as jnp
-    from ntk_info._jax import float64
 
+    from ntk_info._jax import float64
     from ntk_info.architectures import fc
     from ntk_info.kernels import kernel_diagonal, kernel_matrices
 

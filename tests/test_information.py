@@ -11,42 +11,11 @@ import pandas as pd
 import pytest
 import scipy.linalg
 import scipy.stats
+from information_cases import TIMES
 
 from ntk_info import InfiniteEnsemble, architectures, data, information, mixture
 from ntk_info._jax import float64
 from ntk_info.ensemble import Prediction
-
-TIMES = np.array([0.0, 3.0, 30.0, 300.0, 3e3, 3e5])
-
-#: Relative agreement between kernels of the ensemble (jitted, symmetrised) and of NT's kernel_fn
-#: called directly: the ReLU kernel's arccos near correlation 1 amplifies float64 round-off to
-#: ~1e-9 relative between evaluation orders.
-KERNEL_RTOL = 1e-8
-
-
-def _three_class(n_train: int, n_test: int, seed: int = 0) -> data.Dataset:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n_train + n_test, 6))
-    classes = np.argmax(x[:, :3] + 0.7 * rng.normal(size=(n_train + n_test, 3)), axis=1)
-    return data.from_arrays(
-        x[:n_train], classes[:n_train], x[n_train:], classes[n_train:], n_classes=3
-    )
-
-
-@pytest.fixture(scope="module")
-def erf_k1():
-    """fc(3) erf, Gaussian regression data, k = 1."""
-    dataset = data.gaussian(40, 60, d_x=8, seed=1)
-    arch = architectures.fc(3, activation="erf", W_std=1.5, b_std=0.2)
-    return arch, InfiniteEnsemble(arch, dataset.x_train, dataset.y_train), dataset
-
-
-@pytest.fixture(scope="module")
-def relu_k3():
-    """fc(3) ReLU, 3-class one-hot labels, k = 3."""
-    dataset = _three_class(45, 80)
-    arch = architectures.fc(3, activation="relu", W_std=1.4, b_std=0.1, out_dim=3)
-    return arch, InfiniteEnsemble(arch, dataset.x_train, dataset.y_train), dataset
 
 
 def _nt_predictions(arch, dataset, times):
@@ -59,12 +28,6 @@ def _nt_predictions(arch, dataset, times):
         )
         out = predict_fn(t=times, x_test=dataset.x_test, get="ntk", compute_cov=True)
         return np.asarray(out.mean, np.float64), np.asarray(out.covariance, np.float64)
-
-
-def _nt_kernels(arch, x):
-    with float64():
-        kernels = arch[2](x, None, ("nngp", "ntk"))
-        return np.asarray(kernels.nngp, np.float64), np.asarray(kernels.ntk, np.float64)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -347,9 +310,9 @@ def test_decoder_fit_on_train_subset_maximises_train_objective(relu_k3):
         assert np.all(other[interior] <= best[interior] + 1e-9)
 
 
-def test_decoder_fit_on_train_uses_the_first_n_fit_training_points(erf_k1):
-    """fit_on='train' with n_fit = 10 fits sigma^2 on the first 10 training points at each time:
-    the regression closed form mean_i ((y_i - mu_i)^2 + s_i) on rows [:10] of the full
+def test_decoder_fit_on_train_uses_a_seeded_subset_of_n_fit_training_points(erf_k1):
+    """fit_on='train' with n_fit = 10 fits sigma^2 on 10 training points drawn with seed + 1:
+    the regression closed form mean_i ((y_i - mu_i)^2 + s_i) on those rows of the full
     predict_train (computed independently of the rows= path the fit uses), round-off tolerance."""
     _, ensemble, dataset = erf_k1
     pred = ensemble.predict(dataset.x_test, TIMES)
@@ -358,7 +321,8 @@ def test_decoder_fit_on_train_uses_the_first_n_fit_training_points(erf_k1):
         pred, dataset.y_test, entropy_y=h, sigma2="fit", fit_on="train", ensemble=ensemble, n_fit=10
     )
     train = ensemble.predict_train(TIMES)
-    resid = (dataset.y_train[None, :10, 0] - train.mean[:, :10, 0]) ** 2 + train.var[:, :10]
+    rows = np.sort(np.random.default_rng(0 + 1).choice(ensemble.n_train, 10, replace=False))
+    resid = (dataset.y_train[None, rows, 0] - train.mean[:, rows, 0]) ** 2 + train.var[:, rows]
     s2 = np.clip(resid.mean(axis=1), 1e-2, 1e2)
     sq = (dataset.y_test[None, :, 0] - pred.mean[..., 0]) ** 2 + pred.var
     direct = h - sq.mean(axis=1) / (2 * s2) - 0.5 * np.log(2 * np.pi * s2)

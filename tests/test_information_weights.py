@@ -9,48 +9,10 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.linalg
+from information_cases import KERNEL_RTOL, TIMES, nt_kernels
 
-from ntk_info import InfiniteEnsemble, architectures, data, information
+from ntk_info import InfiniteEnsemble, architectures, information
 from ntk_info._jax import float64
-
-TIMES = np.array([0.0, 3.0, 30.0, 300.0, 3e3, 3e5])
-
-#: Relative agreement between kernels of the ensemble (jitted, symmetrised) and of NT's kernel_fn
-#: called directly: the ReLU kernel's arccos near correlation 1 amplifies float64 round-off to
-#: ~1e-9 relative between evaluation orders.
-KERNEL_RTOL = 1e-8
-
-
-def _three_class(n_train: int, n_test: int, seed: int = 0) -> data.Dataset:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n_train + n_test, 6))
-    classes = np.argmax(x[:, :3] + 0.7 * rng.normal(size=(n_train + n_test, 3)), axis=1)
-    return data.from_arrays(
-        x[:n_train], classes[:n_train], x[n_train:], classes[n_train:], n_classes=3
-    )
-
-
-@pytest.fixture(scope="module")
-def erf_k1():
-    """fc(3) erf, Gaussian regression data, k = 1 (the fixtures of test_information.py)."""
-    dataset = data.gaussian(40, 60, d_x=8, seed=1)
-    arch = architectures.fc(3, activation="erf", W_std=1.5, b_std=0.2)
-    return arch, InfiniteEnsemble(arch, dataset.x_train, dataset.y_train), dataset
-
-
-@pytest.fixture(scope="module")
-def relu_k3():
-    """fc(3) ReLU, 3-class one-hot labels, k = 3."""
-    dataset = _three_class(45, 80)
-    arch = architectures.fc(3, activation="relu", W_std=1.4, b_std=0.1, out_dim=3)
-    return arch, InfiniteEnsemble(arch, dataset.x_train, dataset.y_train), dataset
-
-
-def _nt_kernels(arch, x):
-    with float64():
-        kernels = arch[2](x, None, ("nngp", "ntk"))
-        return np.asarray(kernels.nngp, np.float64), np.asarray(kernels.ntk, np.float64)
-
 
 # ------------------------------------------------------------------------------------------------
 # Fisher trace, parameter energy, I(theta; D).
@@ -62,14 +24,14 @@ def test_fisher_trace_is_constant_and_equals_k_trace_of_nt_ntk(case, request):
     """Tr F = k Tr Theta(X, X) with Theta computed by neural-tangents' kernel_fn directly
     (KERNEL_RTOL)."""
     arch, ensemble, dataset = request.getfixturevalue(case)
-    _, theta = _nt_kernels(arch, dataset.x_train)
+    _, theta = nt_kernels(arch, dataset.x_train)
     got = information.fisher_trace(ensemble, TIMES)
     np.testing.assert_allclose(got, dataset.n_outputs * np.trace(theta), rtol=KERNEL_RTOL)
     assert np.ptp(got) == 0.0
 
 
 def _direct(arch, dataset, ensemble):
-    k_mat, theta = _nt_kernels(arch, dataset.x_train)
+    k_mat, theta = nt_kernels(arch, dataset.x_train)
     return k_mat, theta, dataset.y_train, ensemble.tau
 
 
@@ -143,7 +105,7 @@ def test_kernel_scale_derivative_is_2L_K_for_bias_free_relu():
     dk = information.kernel_scale_derivative(
         lambda s: architectures.fc(depth, activation="relu", W_std=1.3 * s, b_std=0.0), x
     )
-    k_mat, _ = _nt_kernels(architectures.fc(depth, activation="relu", W_std=1.3, b_std=0.0), x)
+    k_mat, _ = nt_kernels(architectures.fc(depth, activation="relu", W_std=1.3, b_std=0.0), x)
     np.testing.assert_allclose(dk, 2 * depth * k_mat, rtol=1e-6, atol=1e-10)
 
 
@@ -160,7 +122,7 @@ def test_weight_information_corrected_cross_term_is_minus_kL_trace_AK_for_relu()
     dk = information.kernel_scale_derivative(
         lambda s: architectures.fc(depth, activation="relu", W_std=1.3 * s, b_std=0.0), x
     )
-    k_mat, theta = _nt_kernels(arch, x)
+    k_mat, theta = nt_kernels(arch, x)
     times = np.array([1.0, 30.0, 1e3])
     paper = information.weight_information(ensemble, times)
     corrected = information.weight_information(ensemble, times, form="corrected", dk_dscale=dk)
@@ -198,7 +160,7 @@ def test_corrected_cross_term_matches_finite_width_monte_carlo():
     ensemble = InfiniteEnsemble(make(1.0), x, y)
     dk = information.kernel_scale_derivative(make, x)
     tau = 0.5
-    _, theta = _nt_kernels(make(1.0), x)
+    _, theta = nt_kernels(make(1.0), x)
     a = np.linalg.solve(theta, np.eye(10) - scipy.linalg.expm(-tau * theta))
     expected = -0.5 * np.trace(a @ dk)
     t = ensemble.time_from_tau(tau)
@@ -253,7 +215,7 @@ def test_fisher_trace_and_weight_information_share_the_regularised_theta_of_the_
     arch = architectures.fc(2, activation="erf", W_std=1.3, b_std=0.2, out_dim=2)
     diag_reg = 0.1
     ensemble = InfiniteEnsemble(arch, x, y, diag_reg=diag_reg)
-    k_mat, theta = _nt_kernels(arch, x)
+    k_mat, theta = nt_kernels(arch, x)
     n, k = theta.shape[0], 2
     theta_r = theta + diag_reg * np.trace(theta) / n * np.eye(n)
     t = 40.0

@@ -163,13 +163,14 @@ def izy_lower(
         themselves, with draws of z independent of those of the bound; the bound is then valid
         for the empirical joint over the evaluation points (X uniform over them, as for the
         I(Z;X) bounds), and the one fitted scalar biases it for the population by O(1/m) at
-        most. 'train': the first `n_fit` training points at the same time, so q is independent
+        most. 'train': `n_fit` training points at the same time, so q is independent
         of the evaluation points; but at late times the ensemble interpolates the training
         points (s -> 0, mu -> y), the fit runs to the lower end of `sigma2_range` and the
         over-confident decoder makes the bound very negative.
       ensemble: the ensemble whose training points fit sigma^2 (default `source` if it is one).
-      n_fit: points used for the fit: the first n_fit evaluation points (fit_on='eval') or
-        training points (fit_on='train', O(n_fit n^2) per time); None: all.
+      n_fit: points used for the fit, a seeded random subset (seed + 1, sorted) of the
+        evaluation points (fit_on='eval') or of the training points (fit_on='train',
+        O(n_fit n^2) per time); None or n_fit >= their number: all.
       n_draws, seed: Monte Carlo draws of z (k > 1 labels); the fit uses seed + 1.
       sigma2_range: bounded range of the fitted sigma^2.
 
@@ -314,13 +315,20 @@ def _decoder_variance(pred, y, kind, decoder, ensemble, n_draws, seed) -> np.nda
     low, high = decoder["range"]
     n_fit = decoder["n_fit"]
     if decoder["fit_on"] == "eval":
-        head = slice(None) if n_fit is None else slice(0, n_fit)
-        subset = Prediction(t=pred.t, tau=pred.tau, mean=pred.mean[:, head], var=pred.var[:, head])
-        return _fit(subset, y[head], kind, n_draws, seed, low, high)
-    rows = None if n_fit is None or n_fit >= ensemble.n_train else slice(0, n_fit)
+        rows = _fit_rows(pred.mean.shape[1], n_fit, seed)
+        subset = Prediction(t=pred.t, tau=pred.tau, mean=pred.mean[:, rows], var=pred.var[:, rows])
+        return _fit(subset, y[rows], kind, n_draws, seed, low, high)
+    rows = _fit_rows(ensemble.n_train, n_fit, seed)
     train = ensemble.predict_train(pred.t, rows=rows)
-    y_train = ensemble.y_train if rows is None else ensemble.y_train[rows]
+    y_train = ensemble.y_train[rows]
     return _fit(train, y_train, kind, n_draws, seed, low, high)
+
+
+def _fit_rows(total: int, n_fit: int | None, seed: int) -> np.ndarray:
+    """The points that fit the decoder: all, or a seeded random subset of n_fit (sorted)."""
+    if n_fit is None or n_fit >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(seed).choice(total, n_fit, replace=False))
 
 
 def _fit(pred, y, kind, n_draws, seed, low, high) -> np.ndarray:
