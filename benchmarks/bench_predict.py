@@ -85,7 +85,10 @@ def run_candidate(data_path: str, n_times: int, out: str) -> dict:
 def run_neural_tangents(data_path: str, n_times: int, nt_times: int, out: str) -> dict:
     """(b) neural-tangents' gradient_descent_mse_ensemble, one predict_fn call per time."""
     import jax.numpy as jnp
-    import neural_tangents as nt
+
+    from ntk_info._nt import load as load_neural_tangents
+
+    nt = load_neural_tangents()
 
     from ntk_info._jax import float64
     from ntk_info.architectures import fc

@@ -91,7 +91,10 @@ def test_fc_equals_hand_built_stax_serial_and_kernels_ignore_width(activation):
     """fc(3, activation) = stax.serial(Dense, act, Dense, act, Dense) built by hand, for every
     named activation; the kernels do not depend on `width`; init_fn maps (n, d) to (n, out_dim)."""
     import jax.numpy as jnp
-    from neural_tangents import stax
+
+    from ntk_info._nt import load as load_neural_tangents
+
+    stax = load_neural_tangents().stax
 
     layers = {
         "relu": stax.Relu,
@@ -120,7 +123,10 @@ def test_fc_equals_hand_built_stax_serial_and_kernels_ignore_width(activation):
 def test_cnn_equals_hand_built_stax_and_maps_images_to_out_dim():
     """cnn() = Conv-act-Conv-act-Flatten-Dense built by hand (NHWC images)."""
     import jax
-    from neural_tangents import stax
+
+    from ntk_info._nt import load as load_neural_tangents
+
+    stax = load_neural_tangents().stax
 
     x = np.random.default_rng(3).normal(size=(3, 5, 5, 2))
     init_fn, apply_fn, kernel_fn = cnn(channels=3, filter_size=3, out_dim=2, W_std=1.1, b_std=0.2)

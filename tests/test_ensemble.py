@@ -60,7 +60,10 @@ def _raw_kernels(kernel_fn, x_train, x_test=None):
 def _neural_tangents(kernel_fn, x_train, y_train, x_test, t, *, mode, lr=1.0, diag_reg=0.0):
     """neural-tangents' mean (T, m, k) and covariance (T, m, m); t = inf is NT's t = None."""
     import jax.numpy as jnp
-    import neural_tangents as nt
+
+    from ntk_info._nt import load as load_neural_tangents
+
+    nt = load_neural_tangents()
 
     t = np.asarray(t, dtype=np.float64)
     means, covs = [None] * len(t), [None] * len(t)
@@ -145,7 +148,9 @@ def test_cnn_architecture_matches_neural_tangents_on_tiny_images():
 
 def test_user_stax_triple_and_bare_kernel_fn_match_neural_tangents():
     """A hand-built Erf/Gelu stax net: its triple and its bare kernel_fn both give NT's numbers."""
-    from neural_tangents import stax
+    from ntk_info._nt import load as load_neural_tangents
+
+    stax = load_neural_tangents().stax
 
     triple = stax.serial(
         stax.Dense(32, W_std=1.5, b_std=0.05),

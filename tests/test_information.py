@@ -20,7 +20,9 @@ from ntk_info.ensemble import Prediction
 
 def _nt_predictions(arch, dataset, times):
     """Mean (T, m, k) and covariance (T, m, m) from neural-tangents directly, in float64."""
-    import neural_tangents as nt
+    from ntk_info._nt import load as load_neural_tangents
+
+    nt = load_neural_tangents()
 
     with float64():
         predict_fn = nt.predict.gradient_descent_mse_ensemble(

@@ -208,7 +208,9 @@ def test_fisher_trace_and_weight_information_share_the_regularised_theta_of_the_
     weight_information (its rate at tau = inf and its slope at large tau); and
     weight_information equals the closed form with Theta_r (rtol 1e-7, Theta_r's condition
     number). KERNEL_RTOL for the traces."""
-    import neural_tangents as nt
+    from ntk_info._nt import load as load_neural_tangents
+
+    nt = load_neural_tangents()
 
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(25, 4)), rng.normal(size=(25, 2))
