@@ -88,7 +88,7 @@ def compare_devices(t: int, n: int, k: int, repeats: int) -> None:
             {},
         ),
     }
-    print(f"default device {jax.devices()[0]}, auto path {mixture._resolve_path('auto')!r}")
+    print(f"default device {jax.devices()[0]}, auto path {mixture.resolve_path('auto')!r}")
     for name, (means, variances, options) in cases.items():
         here = estimates(means, variances, **options)
         with jax.default_device(cpu):
@@ -159,7 +159,7 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     load = os.getloadavg()[0]
     print(f"machine: {cpu}, {os.cpu_count()} cores, jax {jax.__version__}, load {load:.1f}")
-    print(f"default device: {jax.devices()[0]} (auto path: {mixture._resolve_path('auto')})")
+    print(f"default device: {jax.devices()[0]} (auto path: {mixture.resolve_path('auto')})")
     print(f"T={t} N={n} k={k} n_draws=8, best of {args.repeats}")
     print(f"{'what':44s} {'seconds':>8s}")
     print(f"{'baseline: naive JAX InfoNCE + LOO':44s} {base:8.2f}")

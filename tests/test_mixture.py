@@ -508,15 +508,15 @@ def test_auto_path_is_fused_on_cpu_and_matmul_on_accelerators(monkeypatch):
     rng = np.random.default_rng(22)
     means, variances = _random_mixture(rng, 12, 3)
     if jax.default_backend() == "cpu":
-        assert mixture._resolve_path("auto") == "fused"
+        assert mixture.resolve_path("auto") == "fused"
         auto = mixture.infonce_lower(means, variances, seed=1)
         assert auto == mixture.infonce_lower(means, variances, seed=1, path="fused")
     for backend in ("gpu", "tpu"):
         monkeypatch.setattr(jax, "default_backend", lambda backend=backend: backend)
-        assert mixture._resolve_path("auto") == "matmul"
+        assert mixture.resolve_path("auto") == "matmul"
         with jax.default_device(jax.devices("cpu")[0]):
-            assert mixture._resolve_path("auto") == "fused"
-    assert mixture._resolve_path("matmul") == "matmul"
+            assert mixture.resolve_path("auto") == "fused"
+    assert mixture.resolve_path("matmul") == "matmul"
 
 
 def _reference_time_key(seed, t):
