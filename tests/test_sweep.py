@@ -274,3 +274,19 @@ def test_bad_fn_and_executor_and_store(tmp_path):
     table = sweep({"a": [1]}, lambda a: {"v": 0, "a": a}, store=tmp_path / "5", progress=False)
     assert list(table.columns) == ["a", "v"]
     assert os.listdir(tmp_path / "1" / "points") == []
+
+
+def test_tuple_and_numpy_values_reach_fn_as_python_values(tmp_path):
+    seen = []
+
+    def fn(shape, n, flag):
+        seen.append((type(n), type(flag), shape))
+        return {"size": int(np.prod(shape)) * n}
+
+    grid = {"shape": [(2, 3), (4,)], "n": np.arange(1, 3), "flag": [np.bool_(True)]}
+    table = sweep(grid, fn, store=tmp_path, progress=False)
+    assert table["size"].tolist() == [6, 12, 4, 8]
+    assert table["shape"].tolist() == [(2, 3), (2, 3), (4,), (4,)]
+    assert {(t_n, t_f) for t_n, t_f, _ in seen} == {(int, bool)}
+    assert sweep(grid, fn, store=tmp_path, progress=False).equals(table)
+    assert len(seen) == 4
