@@ -21,6 +21,7 @@ _LAZY = {
 }
 _SUBMODULES = (
     "architectures",
+    "bounds",
     "data",
     "discrete",
     "ensemble",
@@ -32,6 +33,7 @@ _SUBMODULES = (
     "kernels",
     "mixture",
     "plotting",
+    "sweep",
 )
 
 __all__ = sorted(_LAZY) + list(_SUBMODULES)
