@@ -5,6 +5,7 @@ Inner numerical code trusts its inputs; every public entry point calls these fir
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ __all__ = [
     "as_times",
     "check_positive",
     "check_nonnegative",
+    "check_count",
+    "check_option",
 ]
 
 
@@ -106,4 +109,33 @@ def check_nonnegative(name: str, value: float) -> float:
     value = float(value)
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"`{name}` must be a finite number >= 0, got {value}.")
+    return value
+
+
+def check_count(name: str, value: Any, minimum: int, why: str) -> int:
+    """`value` as int if it is an integer >= `minimum`; TypeError / ValueError otherwise.
+
+    `why` says what the count is for, in the message (e.g. "a PRNG seed").
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum} ({why}), got {value}.")
+    return int(value)
+
+
+def check_option(name: str, value: Any, options: Any) -> str:
+    """`value` if it is one of the strings of the `Literal` type `options`, else ValueError.
+
+    Args:
+      name: the argument's name, used in the message.
+      value: the value passed.
+      options: a `typing.Literal[...]` type (e.g. `Form`) or a tuple of allowed strings.
+
+    Returns:
+      `value`.
+    """
+    allowed = typing.get_args(options) or tuple(options)
+    if not (isinstance(value, str) and value in allowed):
+        raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
     return value

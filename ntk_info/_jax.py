@@ -9,7 +9,7 @@ from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 
-__all__ = ["float64", "with_float64"]
+__all__ = ["float64", "with_float64", "on_accelerator"]
 
 
 @contextmanager
@@ -43,3 +43,15 @@ def with_float64(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def on_accelerator() -> bool:
+    """Whether JAX computes on a GPU or TPU now: `jax.default_device` if set, else the backend."""
+    import jax
+
+    device = jax.config.jax_default_device
+    if device is None:
+        platform = jax.default_backend()
+    else:
+        platform = device if isinstance(device, str) else device.platform
+    return platform.lower() in ("gpu", "cuda", "rocm", "tpu")

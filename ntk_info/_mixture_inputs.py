@@ -11,7 +11,8 @@ from typing import Any, Literal, NamedTuple
 import jax
 import numpy as np
 
-from ntk_info._checks import as_float_array
+from ntk_info._checks import as_float_array, check_count
+from ntk_info._jax import on_accelerator
 
 #: Code paths of the score matrices: 'auto' picks 'matmul' on GPU/TPU, 'fused' on CPU.
 PATHS = ("auto", "fused", "matmul")
@@ -20,8 +21,6 @@ Path = Literal["auto", "fused", "matmul"]
 #: Default numbers in one chunk of a score matrix (rows * N * width) per path: ~2 MB
 #: (cache-sized) for the fused CPU loop, ~256 MB (few large GEMMs) on an accelerator.
 _CHUNK_ELEMENTS = {"fused": 2**18, "matmul": 2**25}
-
-_ACCELERATORS = ("gpu", "tpu", "cuda", "rocm")
 
 
 class MIEstimate(NamedTuple):
@@ -105,26 +104,10 @@ def _check_covariances(cov: np.ndarray) -> None:
         )
 
 
-def check_count(name: str, value: Any, minimum: int, why: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum} ({why}), got {value}.")
-    return int(value)
-
-
 def chunk_rows(chunk_size: int | None, n: int, width: int, rows: int, path: str) -> int:
     if chunk_size is None:
         return int(max(1, min(rows, _CHUNK_ELEMENTS[path] // (n * width))))
     return min(check_count("chunk_size", chunk_size, 1, "rows of the score matrix"), rows)
-
-
-def _default_platform() -> str:
-    """Platform of the device JAX computes on now: `jax.default_device` if set, else the backend."""
-    device = jax.config.jax_default_device
-    if device is None:
-        return jax.default_backend()
-    return device if isinstance(device, str) else device.platform
 
 
 def resolve_path(path: Any) -> str:
@@ -136,7 +119,7 @@ def resolve_path(path: Any) -> str:
         )
     if path != "auto":
         return path
-    return "matmul" if _default_platform().lower() in _ACCELERATORS else "fused"
+    return "matmul" if on_accelerator() else "fused"
 
 
 def _base_key(key: Any, seed: int | None) -> jax.Array:

@@ -40,7 +40,7 @@ import numpy as np
 
 from ntk_info import _moments_jax, _moments_numpy
 from ntk_info._checks import as_float_array, as_times, check_nonnegative, check_positive
-from ntk_info._jax import float64
+from ntk_info._jax import float64, on_accelerator
 from ntk_info.architectures import as_kernel_fn
 from ntk_info.gain import decay, gain, growth
 from ntk_info.kernels import kernel_diagonal, kernel_matrices
@@ -104,9 +104,7 @@ def resolve_backend(backend: str) -> str:
         raise ValueError(f"`backend` must be one of {BACKENDS}, got {backend!r}.")
     if backend != "auto":
         return backend
-    import jax
-
-    return "jax" if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu") else "numpy"
+    return "jax" if on_accelerator() else "numpy"
 
 
 class InfiniteEnsemble:
@@ -230,8 +228,8 @@ class InfiniteEnsemble:
         del inverted
         self._check_spectrum(evals)
         self._evecs = evecs
-        y_rot = engine.to_numpy(evecs.T @ engine.to_backend(self.y_train, dtype))
-        self._proj_y = engine.to_backend(y_rot, dtype)
+        self._proj_y = evecs.T @ engine.to_backend(self.y_train, dtype)
+        y_rot = engine.to_numpy(self._proj_y)
         self._k_rot = None
         k_rot_diag = None
         if self.mode == "ntk":
@@ -278,6 +276,11 @@ class InfiniteEnsemble:
             raise ValueError(f"`matrix` must have shape ({n}, {n}), got {matrix.shape}.")
         with float64(self.use_float64):
             return self._engine.rotated_diagonal(matrix, self._evecs)
+
+    def clear_cache(self) -> None:
+        """Drops the cached kernels of the last test inputs (m x n numbers, on the device for
+        backend 'jax'); the next `predict` recomputes them."""
+        self._test_cache = None
 
     # ------------------------------------------------------------------------------ times
     def tau(self, t: Any) -> np.ndarray:

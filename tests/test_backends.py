@@ -163,3 +163,36 @@ def test_information_plane_is_the_same_on_both_backends():
         finite = np.isfinite(a)
         assert np.array_equal(finite, np.isfinite(b)), column
         np.testing.assert_allclose(b[finite], a[finite], rtol=1e-8, atol=1e-8, err_msg=column)
+
+
+def test_auto_backend_follows_the_device_jax_computes_on(monkeypatch):
+    """'auto' is 'numpy' on a CPU, 'jax' when the default backend is a GPU or TPU, and 'numpy'
+    again inside jax.default_device(cpu) there (the same rule as the mixture engine's path)."""
+    import jax
+
+    from ntk_info import mixture
+    from ntk_info.ensemble import resolve_backend
+
+    if jax.default_backend() == "cpu":
+        assert resolve_backend("auto") == "numpy"
+    for backend in ("gpu", "tpu"):
+        monkeypatch.setattr(jax, "default_backend", lambda backend=backend: backend)
+        assert resolve_backend("auto") == "jax"
+        assert mixture.resolve_path("auto") == "matmul"
+        with jax.default_device(jax.devices("cpu")[0]):
+            assert resolve_backend("auto") == "numpy"
+    assert resolve_backend("jax") == "jax"
+    with pytest.raises(ValueError, match="backend"):
+        resolve_backend("cuda")
+
+
+def test_clear_cache_recomputes_the_same_predictions():
+    """After clear_cache the test kernels are recomputed: the same numbers on both backends."""
+    x, y, x_test = _problem()
+    t = np.array([0.0, 5.0, np.inf])
+    for ens in _pair(x, y):
+        first = ens.predict(x_test, t)
+        ens.clear_cache()
+        again = ens.predict(x_test, t)
+        np.testing.assert_array_equal(again.mean, first.mean)
+        np.testing.assert_array_equal(again.var, first.var)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ntk_info._checks import as_float_array
+from ntk_info._checks import as_float_array, check_count, check_option
 from ntk_info.discrete import entropy
 from ntk_info.ensemble import InfiniteEnsemble, Prediction
 
@@ -45,32 +45,6 @@ Form = Literal["paper", "corrected"]
 On = Literal["test", "train"]
 
 LABEL_KINDS: tuple[str, ...] = typing.get_args(LabelKind)
-
-
-def check_option(name: str, value: Any, options: Any) -> str:
-    """`value` if it is one of the strings of the `Literal` type `options`, else ValueError.
-
-    Args:
-      name: the argument's name, used in the message.
-      value: the value passed.
-      options: a `typing.Literal[...]` type (e.g. `Form`) or a tuple of allowed strings.
-
-    Returns:
-      `value`.
-    """
-    allowed = typing.get_args(options) or tuple(options)
-    if not (isinstance(value, str) and value in allowed):
-        raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
-    return value
-
-
-def check_count(name: str, value: Any, minimum: int, why: str) -> int:
-    """`value` as int if it is an integer >= `minimum`; TypeError / ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"`{name}` must be an int, got {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum} ({why}), got {value}.")
-    return int(value)
 
 
 def as_ensemble(ensemble: Any, *, ntk: bool = False) -> InfiniteEnsemble:
