@@ -25,6 +25,7 @@ _SUBMODULES = (
     "data",
     "discrete",
     "ensemble",
+    "figures",
     "finite",
     "gain",
     "gib",

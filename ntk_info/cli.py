@@ -2,6 +2,7 @@
 
 ntk-info demo     information plane of an infinite ensemble on an embedded dataset
 ntk-info dualib   IB vs dual IB on the built-in exponential-family problem
+ntk-info figures  the scripts in paper_figures/ (--list, --quick, --out DIR)
 """
 
 from __future__ import annotations
@@ -176,7 +177,26 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--betas", type=int, default=1000)
     d.add_argument("--tol", type=float, default=1e-12)
     d.add_argument("--out", type=Path, default=Path("out"))
+    f = sub.add_parser("figures", help="run the paper_figures/ scripts (all when none is named)")
+    f.add_argument("names", nargs="*", help="figure names (see --list)")
+    f.add_argument("--list", action="store_true", help="list the figures and exit")
+    f.add_argument("--quick", action="store_true", help="small settings (seconds to a minute)")
+    f.add_argument("--out", type=Path, default=Path("figures"))
     return parser
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from ntk_info import figures
+
+    available = figures.list_figures()
+    if args.list:
+        for name, script in available.items():
+            print(f"{name:32s} {figures.describe(script)}")
+        return 0
+    results = figures.run_figures(args.names, quick=args.quick, out=args.out)
+    for name, code, seconds in results:
+        print(f"{name:32s} {'ok' if code == 0 else f'FAILED ({code})':12s} {seconds:7.1f} s")
+    return int(any(code != 0 for _, code, _ in results))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     elif args.command == "dualib":
         _dualib(args.out, args.betas, args.tol)
+    elif args.command == "figures":
+        return _figures(args)
     return 0
 
 

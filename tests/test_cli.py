@@ -55,3 +55,23 @@ def test_console_script_is_installed():
     assert exe.exists(), "the `ntk-info` console script is missing: install the package"
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     assert "demo" in out and "dualib" in out
+
+
+def test_every_figure_script_is_listed_and_tested(capsys):
+    """`ntk-info figures --list` shows every script in paper_figures/ with its description, and
+    every script is run in --quick mode by some tests/test_figures_*.py."""
+    from ntk_info import figures
+
+    assert cli.main(["figures", "--list"]) == 0
+    printed = capsys.readouterr().out
+    tests = "".join(p.read_text() for p in Path(__file__).parent.glob("test_figures_*.py"))
+    for name, script in figures.list_figures().items():
+        assert name in printed and figures.describe(script), name
+        assert f'"{name}"' in tests, f"no tests/test_figures_*.py runs {name} --quick"
+
+
+def test_figures_command_refuses_unknown_names():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown figure"):
+        cli.main(["figures", "no_such_figure", "--quick"])
