@@ -11,6 +11,7 @@ Every loader returns a `Dataset`: x (n, ...features), y (n, k) float64 arrays pl
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ __all__ = [
     "load_npz",
     "one_hot",
     "parity_labels",
+    "subsample",
+    "shuffle_labels",
 ]
 
 LABELS = ("onehot", "parity")
@@ -467,3 +470,96 @@ def load_npz(path: str | Path, **kwargs: Any) -> Dataset:
             )
     kwargs.setdefault("name", path.stem)
     return from_arrays(*arrays, **kwargs)
+
+
+# ------------------------------------------------------------- sample size and label noise
+def subsample(dataset: Dataset, n_train: int, *, seed: int = 0) -> Dataset:
+    """The first `n_train` points of a seeded permutation of the training split; test split kept.
+
+    The same seed gives nested subsets: subsample(d, 50) is contained in subsample(d, 100), so a
+    learning curve adds points instead of redrawing them.
+
+    Args:
+      dataset: a `Dataset`.
+      n_train: number of training points kept, 1 <= n_train <= dataset.n_train.
+      seed: seed of the permutation.
+
+    Returns:
+      `Dataset` with x_train (n_train, ...), y_train (n_train, k) (and classes_train) subsampled
+      and meta['n_train_subsample'], meta['subsample_seed'] recorded.
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(
+            f"`dataset` must be an ntk_info.data.Dataset, got {type(dataset).__name__}."
+        )
+    if isinstance(n_train, bool) or int(n_train) != n_train or n_train < 1:
+        raise ValueError(f"`n_train` must be an integer >= 1, got {n_train}.")
+    n_train = int(n_train)
+    if n_train > dataset.n_train:
+        raise ValueError(
+            f"`n_train` = {n_train} is larger than the {dataset.n_train} training points of "
+            f"{dataset.name!r}; load more data (e.g. mnist1d(n_train={n_train}, ...))."
+        )
+    rows = np.sort(np.random.default_rng(seed).permutation(dataset.n_train)[:n_train])
+    classes = None if dataset.classes_train is None else dataset.classes_train[rows]
+    return dataclasses.replace(
+        dataset,
+        x_train=dataset.x_train[rows],
+        y_train=dataset.y_train[rows],
+        classes_train=classes,
+        meta={**dataset.meta, "n_train_subsample": n_train, "subsample_seed": seed},
+    )
+
+
+def shuffle_labels(dataset: Dataset, fraction: float, *, seed: int = 0) -> Dataset:
+    """Random-label control: a seeded `fraction` of the training labels permuted among themselves.
+
+    round(fraction * n) training points are drawn without replacement and their labels (rows of
+    y_train, and classes_train) are permuted at random among them; the test split is untouched.
+    fraction = 1 is the fully shuffled training set of Zhang et al. (2017); every fraction keeps
+    the label counts exactly. A permuted label may equal the original one: the expected fraction
+    of labels actually changed is about fraction * (1 - sum_c p_c^2) (fraction / 2 for balanced
+    binary labels), recorded in meta['label_noise_changed'].
+
+    Args:
+      dataset: a `Dataset` (labels or regression targets).
+      fraction: fraction of training labels shuffled, in [0, 1].
+      seed: seed of the choice and of the permutation.
+
+    Returns:
+      `Dataset` with shuffled y_train (and classes_train); meta['label_noise'] = fraction.
+
+    Reference: Zhang, Bengio, Hardt, Recht & Vinyals, "Understanding deep learning requires
+    rethinking generalization", ICLR 2017 (random and partially corrupted labels).
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(
+            f"`dataset` must be an ntk_info.data.Dataset, got {type(dataset).__name__}."
+        )
+    fraction = float(fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(
+            f"`fraction` (of training labels shuffled) must lie in [0, 1], got {fraction}."
+        )
+    n = dataset.n_train
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(n, size=int(round(fraction * n)), replace=False)
+    source = chosen[rng.permutation(chosen.size)]
+    y = np.array(dataset.y_train)
+    y[chosen] = dataset.y_train[source]
+    classes = dataset.classes_train
+    if classes is not None:
+        classes = np.array(classes)
+        classes[chosen] = dataset.classes_train[source]
+    changed = float(np.mean(np.any(y != dataset.y_train, axis=1)))
+    return dataclasses.replace(
+        dataset,
+        y_train=y,
+        classes_train=classes,
+        meta={
+            **dataset.meta,
+            "label_noise": fraction,
+            "label_noise_seed": seed,
+            "label_noise_changed": changed,
+        },
+    )
