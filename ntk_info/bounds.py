@@ -37,6 +37,9 @@ __all__ = [
     "input_compression",
     "xu_raginsky",
     "generalization_table",
+    "gibbs_error",
+    "BOUNDED_QUANTITY",
+    "BINARY_ONLY",
 ]
 
 ORTHANT_METHODS = ("tilting", "importance")
@@ -377,92 +380,13 @@ def xu_raginsky(mutual_information: float, n: float, sigma: float) -> float:
 
 
 # ----------------------------------------------------------------------------------------------
-# All bounds over the training-time grid.
+# All bounds over the training-time grid: implemented in _bounds_table.py (it calls the bounds
+# above), re-exported here.
 # ----------------------------------------------------------------------------------------------
 
-
-def generalization_table(
-    ensemble: Any,
-    x_test: Any,
-    y_test: Any,
-    t: Any,
-    *,
-    delta: float = 0.05,
-    sigma: float = 1.0,
-    n_points: int | None = None,
-    n_draws: int = 8,
-    seed: int = 0,
-) -> Any:
-    """Generalization gap and the information bounds on it over the time grid, one row per t.
-
-    Columns:
-      t, n, delta;
-      mse_train, mse_test, generalization_gap = mse_test - mse_train (ensemble mean, squared
-        error as in `information.mse`);
-      ntk_norm: sqrt(2 sum_k y_k^T Theta^{-1} y_k / n), constant in t (NaN in mode 'nngp');
-      izx_upper, izx_upper_se: leave-one-out upper bound on I(Z;X|D) over the training inputs
-        (`information.izx_upper` on `predict_train(t)`; batch of `n_points`, `n_draws`, `seed`);
-      input_compression: `input_compression(izx_upper, n, delta)` (inf if it overflows);
-      weight_information: I(theta;D) bound, `information.weight_information` (paper form;
-        NaN in mode 'nngp', inf at t = inf);
-      xu_raginsky: sqrt(2 sigma^2 weight_information / n) for a sigma-sub-Gaussian loss;
-      and, for binary labels y in {+-1} (k = 1): orthant_information, orthant_information_se
-        (ln 1/p of the training labels under the prior N(0, K), constant in t) and
-        pac_bayes_realizable(orthant_information, n, delta).
-
-    Args:
-      ensemble: `InfiniteEnsemble` with n training points.
-      x_test: (m, ...) test inputs; y_test: (m, k) test targets.
-      t: scalar or (T,) times (0 the prior, np.inf the converged ensemble).
-      delta: failure probability of the high-probability bounds, in (0, 1).
-      sigma: sub-Gaussian parameter of the loss for Xu-Raginsky (> 0).
-      n_points, n_draws, seed: options of the I(Z;X) bound (see `information.izx_bounds`).
-
-    Returns:
-      A tidy `pandas.DataFrame`, one row per time.
-
-    Reference: see the functions above; spec/information_ntk.md §8.5.
-    """
-    import pandas as pd
-
-    from ntk_info import information
-    from ntk_info._checks import as_times
-
-    times = as_times(t)
-    delta = _check_delta(delta)
-    sigma = check_positive("sigma", sigma)
-    n = ensemble.n_train
-    y_train = np.asarray(ensemble.y_train, dtype=np.float64)
-    train = ensemble.predict_train(times)
-    test = ensemble.predict(x_test, times)
-    mse_train = information.mse(train, y_train)
-    mse_test = information.mse(test, y_test)
-    upper = information.izx_upper(train, n_points=n_points, n_draws=n_draws, seed=seed)
-    izx = np.asarray(upper.value, dtype=np.float64)
-    table = {
-        "t": times,
-        "n": np.full(times.shape, n),
-        "delta": np.full(times.shape, delta),
-        "mse_train": mse_train,
-        "mse_test": mse_test,
-        "generalization_gap": mse_test - mse_train,
-        "ntk_norm": np.full(times.shape, ntk_norm(ensemble) if ensemble.mode == "ntk" else np.nan),
-        "izx_upper": izx,
-        "izx_upper_se": np.asarray(upper.se, dtype=np.float64),
-        "input_compression": np.array([input_compression(max(v, 0.0), n, delta) for v in izx]),
-    }
-    if ensemble.mode == "ntk":
-        info = np.asarray(information.weight_information(ensemble, times), dtype=np.float64)
-        table["weight_information"] = info
-        table["xu_raginsky"] = np.sqrt(2.0 * sigma**2 * info / n)
-    else:
-        table["weight_information"] = np.full(times.shape, np.nan)
-        table["xu_raginsky"] = np.full(times.shape, np.nan)
-    if y_train.shape[1] == 1 and np.all(np.abs(y_train) == 1.0):
-        prior = ensemble.predict_train(0.0, full_cov=True).cov[0]
-        orthant = orthant_information(prior, y_train[:, 0], seed=seed)
-        table["orthant_information"] = np.full(times.shape, float(orthant.value))
-        table["orthant_information_se"] = np.full(times.shape, float(orthant.se))
-        bound = pac_bayes_realizable(float(orthant.value), n, delta) if n >= 2 else np.nan
-        table["pac_bayes_realizable"] = np.full(times.shape, bound)
-    return pd.DataFrame(table)
+from ntk_info._bounds_table import (  # noqa: E402
+    BINARY_ONLY,
+    BOUNDED_QUANTITY,
+    generalization_table,
+    gibbs_error,
+)

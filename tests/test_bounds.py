@@ -244,45 +244,4 @@ def test_bad_input_raises_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
-
-# ----------------------------------------------------------------------------------------------
-# generalization_table.
-# ----------------------------------------------------------------------------------------------
-
-
-def test_generalization_table_columns_match_direct_computations():
-    """Each column against its definition: numpy MSE of the closed-form predictive mean
-    (kernel regression at t = inf), the bound functions on the same inputs, and the orthant
-    information of the labels under K = kernel_matrices(...)['nngp'].
-    """
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((24, 3))
-    y = np.where(x[:, :1] + 0.3 * rng.standard_normal((24, 1)) > 0, 1.0, -1.0)
-    x_test = rng.standard_normal((10, 3))
-    y_test = np.where(x_test[:, :1] > 0, 1.0, -1.0)
-    arch = fc(2)
-    ensemble = InfiniteEnsemble(arch, x, y, backend="numpy")
-    t = np.array([0.0, 10.0, np.inf])
-    table = bounds.generalization_table(ensemble, x_test, y_test, t, delta=0.1, sigma=0.5)
-    assert list(table["t"]) == list(t)
-    # t = inf: train MSE 0 (interpolation), test mean Theta(x*, X) Theta^{-1} y.
-    mats = kernel_matrices(arch[2], x, get=("ntk", "nngp"))
-    cross = kernel_matrices(arch[2], x_test, x, get=("ntk",))["ntk"]
-    mean_inf = cross @ np.linalg.solve(mats["ntk"], y)
-    assert table["mse_train"].iloc[2] == pytest.approx(0.0, abs=1e-10)
-    assert table["mse_test"].iloc[2] == pytest.approx(np.mean((mean_inf - y_test) ** 2), rel=1e-8)
-    # t = 0: zero mean, MSE = mean y^2 = 1.
-    assert table["mse_test"].iloc[0] == pytest.approx(1.0, abs=1e-12)
-    gap = table["mse_test"] - table["mse_train"]
-    np.testing.assert_allclose(table["generalization_gap"], gap, rtol=1e-14)
-    np.testing.assert_allclose(table["ntk_norm"], bounds.ntk_norm(ensemble), rtol=1e-14)
-    icb = [bounds.input_compression(max(v, 0.0), 24, 0.1) for v in table["izx_upper"]]
-    np.testing.assert_allclose(table["input_compression"], icb, rtol=1e-14)
-    finite = np.isfinite(table["weight_information"])
-    assert finite.iloc[1] and not finite.iloc[2]
-    xr = bounds.xu_raginsky(table["weight_information"].iloc[1], 24, 0.5)
-    assert table["xu_raginsky"].iloc[1] == pytest.approx(xr, rel=1e-14)
-    orthant = bounds.orthant_information(mats["nngp"], y[:, 0])
-    assert table["orthant_information"].iloc[0] == pytest.approx(float(orthant.value), rel=1e-6)
-    realizable = bounds.pac_bayes_realizable(table["orthant_information"].iloc[0], 24, 0.1)
-    np.testing.assert_allclose(table["pac_bayes_realizable"], realizable, rtol=1e-14)
+# generalization_table: tests/test_generalization.py.
