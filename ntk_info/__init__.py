@@ -25,6 +25,7 @@ _SUBMODULES = (
     "data",
     "discrete",
     "ensemble",
+    "estimators",
     "figures",
     "finite",
     "gain",
