@@ -36,6 +36,7 @@ _SUBMODULES = (
     "mixture",
     "plotting",
     "sweep",
+    "variational",
 )
 
 __all__ = sorted(_LAZY) + list(_SUBMODULES)

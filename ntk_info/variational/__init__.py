@@ -22,6 +22,7 @@ from ntk_info.variational.noise import (
     TeacherNoise,
     confusion_matrix,
 )
+from ntk_info.variational.sweeps import beta_sweep
 from ntk_info.variational.training import VariationalResult, train
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "confusion_matrix",
     "VariationalResult",
     "train",
+    "beta_sweep",
 ]
