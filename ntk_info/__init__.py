@@ -36,6 +36,7 @@ _SUBMODULES = (
     "mixture",
     "plotting",
     "sweep",
+    "tasks",
     "variational",
 )
 
