@@ -33,6 +33,7 @@ _SUBMODULES = (
     "ib",
     "information",
     "kernels",
+    "learning_curves",
     "mixture",
     "plotting",
     "sweep",
