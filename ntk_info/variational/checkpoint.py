@@ -26,7 +26,8 @@ FILENAME = "state.pkl"
 
 
 def _to_numpy(tree: Any) -> Any:
-    return jax.tree_util.tree_map(np.asarray, tree)
+    """jax array leaves as NumPy arrays (exact copies); other leaves (ints, floats) kept."""
+    return jax.tree_util.tree_map(lambda a: np.asarray(a) if isinstance(a, jax.Array) else a, tree)
 
 
 def save_checkpoint(directory: str | os.PathLike, state: dict[str, Any]) -> Path:

@@ -169,8 +169,10 @@ def vdualib_loss(rates: Array, log_q: Array, log_noise: Array, beta: Array) -> A
     return jnp.mean(rates + beta * categorical_kl(log_q, log_noise))
 
 
-def batch_metrics(rates: Array, log_q: Array, labels: Array, log_noise: Array) -> dict:
-    """Per-batch information metrics and accuracy, as batch means.
+def batch_metrics(
+    rates: Array, log_q: Array, labels: Array, log_noise: Array, weights: Array | None = None
+) -> dict:
+    """Per-batch information metrics and accuracy, as (weighted) batch means.
 
     rate: E KL[e(z|x) || r(z)], an upper bound on I(X;Z);
     izy_lower: ln K - CE(one-hot, q), a lower bound on I(Z;Y) = H(Y) - H(Y|Z) for balanced
@@ -180,19 +182,25 @@ def batch_metrics(rates: Array, log_q: Array, labels: Array, log_noise: Array) -
 
     Args:
       rates: (n,) rates; log_q: (n, K) decoder log-probabilities; labels: (n, K) one-hot;
-      log_noise: (n, K) log p~(y|x).
+      log_noise: (n, K) log p~(y|x); weights: (n,) non-negative example weights (e.g. a 0/1
+        padding mask), or None for equal weights.
 
     Returns:
       dict of scalars: rate, izy_lower, izy_noise_lower, accuracy.
     """
-    n_classes = jnp.shape(log_q)[-1]
-    log_k = jnp.log(jnp.asarray(n_classes, dtype=log_q.dtype))
+    weights = jnp.ones_like(rates) if weights is None else weights
+    total = jnp.sum(weights)
+
+    def mean(values: Array) -> Array:
+        return jnp.sum(weights * values) / total
+
+    log_k = jnp.log(jnp.asarray(jnp.shape(log_q)[-1], dtype=log_q.dtype))
     hit = jnp.argmax(log_q, axis=-1) == jnp.argmax(labels, axis=-1)
     return {
-        "rate": jnp.mean(rates),
-        "izy_lower": log_k - jnp.mean(cross_entropy(log_q, labels)),
-        "izy_noise_lower": log_k - jnp.mean(categorical_kl(log_q, log_noise)),
-        "accuracy": jnp.mean(hit.astype(log_q.dtype)),
+        "rate": mean(rates),
+        "izy_lower": log_k - mean(cross_entropy(log_q, labels)),
+        "izy_noise_lower": log_k - mean(categorical_kl(log_q, log_noise)),
+        "accuracy": mean(hit.astype(log_q.dtype)),
     }
 
 

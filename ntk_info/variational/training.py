@@ -155,20 +155,34 @@ def _fingerprint(dataset: Any, config: dict) -> str:
     return digest.hexdigest()
 
 
+def _chunk_size(n: int) -> int:
+    """Evaluation chunk: the next power of two >= n, at least 256, at most EVAL_CHUNK."""
+    return int(min(EVAL_CHUNK, max(256, 1 << (int(n) - 1).bit_length())))
+
+
 def _evaluate(model, objective, params, data, key, beta) -> dict:
-    """Metrics over a data set in chunks of EVAL_CHUNK examples, weighted by chunk size."""
+    """Metrics over a data set in zero-padded chunks of one size, weighted by chunk size."""
     import jax
+    import jax.numpy as jnp
 
     from ntk_info.variational.steps import Batch, evaluate
 
     n = data.x.shape[0]
+    size = _chunk_size(n)
     totals: dict[str, float] = {}
-    for i, start in enumerate(range(0, n, EVAL_CHUNK)):
-        chunk = Batch(*(a[start : start + EVAL_CHUNK] for a in data))
-        metrics = evaluate(model, objective, params, chunk, jax.random.fold_in(key, i), beta)
-        weight = chunk.x.shape[0] / n
+    for i, start in enumerate(range(0, n, size)):
+        count = min(size, n - start)
+        pad = [(0, size - count)]
+        chunk = Batch(
+            *(jnp.pad(a[start : start + count], pad + [(0, 0)] * (a.ndim - 1)) for a in data)
+        )
+        weights = jnp.pad(jnp.ones(count), pad)
+        metrics = evaluate(model, params, chunk, weights, jax.random.fold_in(key, i), beta)
+        metrics["loss"] = metrics.pop(f"loss_{objective}")
         for name, value in metrics.items():
-            totals[name] = totals.get(name, 0.0) + weight * float(value)
+            if name.startswith("loss_"):
+                continue
+            totals[name] = totals.get(name, 0.0) + count / n * float(value)
     return totals
 
 
