@@ -177,6 +177,14 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--betas", type=int, default=1000)
     d.add_argument("--tol", type=float, default=1e-12)
     d.add_argument("--out", type=Path, default=Path("out"))
+    w = sub.add_parser("sweep", help="resumable sweep of a TOML configuration (see configs/)")
+    w.add_argument("config", type=Path, help="the sweep's TOML file")
+    w.add_argument("--store", type=Path, default=None, help="result store (default OUT/store)")
+    where = w.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="dask LocalCluster workers")
+    where.add_argument("--scheduler", default=None, help="address of a dask scheduler")
+    w.add_argument("--out", type=Path, default=None, help="output directory (default sweeps/NAME)")
+    w.add_argument("--no-progress", action="store_true")
     f = sub.add_parser("figures", help="run the paper_figures/ scripts (all when none is named)")
     f.add_argument("names", nargs="*", help="figure names (see --list)")
     f.add_argument("--list", action="store_true", help="list the figures and exit")
@@ -224,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _dualib(args.out, args.betas, args.tol)
     elif args.command == "figures":
         return _figures(args)
+    elif args.command == "sweep":
+        from ntk_info.sweep_cli import main as sweep_main
+
+        return sweep_main(args)
     return 0
 
 
