@@ -27,7 +27,7 @@ from ntk_info._checks import as_times
 from ntk_info.bounds import generalization_table
 from ntk_info.ensemble import InfiniteEnsemble
 
-__all__ = ["learning_curve"]
+__all__ = ["learning_curve", "noisy_label_error"]
 
 
 def _check_sizes(dataset: data.Dataset, n_train: Sequence[int]) -> list[int]:
@@ -64,6 +64,41 @@ def _fingerprint(dataset: data.Dataset, times: np.ndarray, settings: dict[str, A
     return digest.hexdigest()[:16]
 
 
+def noisy_label_error(
+    mean: np.ndarray, y_test: np.ndarray, y_train: np.ndarray, fraction: float
+) -> np.ndarray:
+    """Expected 0-1 error of the mean classifier on test labels corrupted like the training ones.
+
+    The shuffled training labels are draws of the noisy law P(y~ = c | x) = (1 - f) 1[c = y(x)]
+    + f p_c (p_c the frequency of class c among the training labels, which a shuffle keeps), so
+    a classifier h has the expected error on that law
+        E[err] = (1 - f) 1[h(x) != y(x)] + f (1 - p_{h(x)}),
+    averaged over the test points; h = sign(mu) for +-1 labels (mu = 0 splits evenly between
+    the classes) and argmax(mu) for one-hot rows. This is the test error that the bounds bound
+    when the training labels are noisy (0.5 for balanced binary labels at f = 1).
+
+    Args:
+      mean: (T, m, k) predictive means on the test points.
+      y_test: (m, k) clean test labels (+-1 with k = 1, or one-hot).
+      y_train: (n, k) training labels (for p_c).
+      fraction: f in [0, 1].
+
+    Returns:
+      (T,) float64.
+    """
+    if y_test.shape[1] == 1:
+        p_plus = float(np.mean(y_train[:, 0] > 0))
+        mu = mean[..., 0]
+        wrong = np.where(mu * y_test[None, :, 0] < 0, 1.0, np.where(mu == 0, 0.5, 0.0))
+        off = np.where(mu > 0, 1.0 - p_plus, np.where(mu < 0, p_plus, 0.5))
+    else:
+        p = np.mean(y_train, axis=0)
+        guess = np.argmax(mean, axis=-1)
+        wrong = (guess != np.argmax(y_test, axis=1)[None]).astype(np.float64)
+        off = 1.0 - p[guess]
+    return np.mean((1.0 - fraction) * wrong + fraction * off, axis=1)
+
+
 def _point(
     *,
     n_train: int,
@@ -92,6 +127,11 @@ def _point(
         ensemble, subset.x_test, subset.y_test, times, seed=seed, **table_options
     )
     table["label_noise_changed"] = subset.meta["label_noise_changed"]
+    if "error_test" in table:
+        pred = ensemble.predict(subset.x_test, times)
+        noisy = noisy_label_error(pred.mean, subset.y_test, subset.y_train, label_noise)
+        table["error_test_noisy"] = noisy
+        table["error_gap_noisy"] = noisy - table["error_train"].to_numpy()
     if not settings["information_columns"]:
         return table
     train = ensemble.predict_train(times)
@@ -131,7 +171,11 @@ def learning_curve(
         training inputs (with izx_upper, the band of the information plane's compression axis);
       kl_prior_test: per-point KL of the test predictive to the prior (an upper bound on
         I(Z;D|X), spec C.4);
-      label_noise_changed: the fraction of training labels the shuffle actually changed.
+      label_noise_changed: the fraction of training labels the shuffle actually changed;
+      [labels] error_test_noisy, error_gap_noisy: the expected test error (and gap) against
+        test labels corrupted like the training labels (`noisy_label_error`): with label noise
+        the data distribution the bounds speak of is the noisy one, while error_test and
+        error_gap use the clean test labels (Zhang et al.'s measurement).
     The points run through `sweep.sweep`: with a `store` a killed run resumes where it
     stopped. The store is keyed by a fingerprint of the data, the times and the settings
     (column `config`), not of the architecture: use one store per architecture.
