@@ -36,7 +36,7 @@ _TUPLE_ARGS = ("t_grid", "tau_grid", "quantities", "bounds")
 
 
 @contextlib.contextmanager
-def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+def _executor(workers: int | None, scheduler: str | None, processes: bool = True) -> Iterator[Any]:
     """None (serial), a dask Client on a LocalCluster of `workers`, or one on `scheduler`."""
     if workers is not None and scheduler is not None:
         raise ValueError("Pass --workers N or --scheduler ADDRESS, not both.")
@@ -64,7 +64,7 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
             yield pool
         return
     cluster = distributed.LocalCluster(
-        n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=int(workers), threads_per_worker=1, processes=processes, dashboard_address=None
     )
     with cluster, distributed.Client(cluster) as client:
         yield client
@@ -163,6 +163,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     plots: bool = True,
+    processes: bool = True,
 ) -> pd.DataFrame:
     """Runs (or resumes) the sweep of a configuration; writes sweep.csv and the plots.
 
@@ -175,6 +176,8 @@ def run_sweep(
       scheduler: address of a running dask scheduler (e.g. 'tcp://host:8786').
       progress: the sweep's progress bar (with ETA).
       plots: write the PNGs.
+      processes: the LocalCluster's workers are processes (default; each has its own ensemble
+        cache) or threads of this process (sharing one cache).
 
     Returns:
       The table written to sweep.csv.
@@ -184,7 +187,7 @@ def run_sweep(
     out = Path("sweeps") / config.path.stem if out is None else Path(out)
     store = out / "store" if store is None else Path(store)
     out.mkdir(parents=True, exist_ok=True)
-    with _executor(workers, scheduler) as executor:
+    with _executor(workers, scheduler, processes) as executor:
         table = sweep(
             config.grid, evaluate_point, store=store, executor=executor, progress=progress
         )

@@ -1,0 +1,257 @@
+"""`ntk-info sweep`: configs, validation before work, the point function, its ensemble cache."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ntk_info import cli, data, experiment, sweep_cli
+from ntk_info._jax import float64
+from ntk_info.sweep_config import GRID_KEYS, load_config, parse_config
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
+
+TINY = """
+[data]
+dataset = "mnist1d"
+labels = "parity"
+n_train = [20, 30]
+n_test = 25
+
+[architecture]
+W_std = [1.2]
+depth = [2]
+
+[time]
+tau = [0.5, 5.0]
+inf = true
+
+[output]
+quantities = ["mse", "loss_bayes"]
+bounds = ["ntk_norm"]
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "tiny.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _nt_mse_and_bayes(ds, W_std, depth, b_std, times):
+    """mse and loss_bayes from neural-tangents' gradient_descent_mse_ensemble and numpy."""
+    import jax.numpy as jnp
+
+    from ntk_info._nt import load
+
+    nt = load()
+    _, _, kernel_fn = nt.stax.serial(
+        *[
+            layer
+            for _ in range(depth - 1)
+            for layer in (nt.stax.Dense(8, W_std=W_std, b_std=b_std), nt.stax.Relu())
+        ],
+        nt.stax.Dense(ds.n_outputs, W_std=W_std, b_std=b_std),
+    )
+    with float64():
+        predict = nt.predict.gradient_descent_mse_ensemble(
+            kernel_fn, jnp.asarray(ds.x_train), jnp.asarray(ds.y_train)
+        )
+        mse, bayes = [], []
+        for t in times:
+            mean, cov = predict(
+                t=None if np.isinf(t) else t, x_test=ds.x_test, get="ntk", compute_cov=True
+            )
+            mean, var = np.asarray(mean), np.diag(np.asarray(cov))
+            sq = np.sum((ds.y_test - mean) ** 2, axis=1)
+            k = ds.n_outputs
+            mse.append(np.mean(sq) / k)
+            bayes.append(np.mean(sq / (2 * (1 + var)) + 0.5 * k * np.log(2 * np.pi * (1 + var))))
+    return np.array(mse), np.array(bayes)
+
+
+def test_tiny_config_end_to_end_matches_neural_tangents_and_rerun_computes_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    """The CLI writes the CSV and PNGs; its mse and Bayes loss equal neural-tangents' own
+    predictive (gradient_descent_mse_ensemble, float64) reduced by numpy, to 1e-8 (the two
+    eigendecompositions differ in rounding only). A second run reads every point from the
+    store: the point function is never called."""
+    config = _write(tmp_path, TINY)
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert "2 points (n_train)" in capsys.readouterr().out
+    table = pd.read_csv(out / "sweep.csv")
+    for png in ("vs_t.png", "vs_n_train.png"):
+        assert (out / png).stat().st_size > 1000
+    assert len(table) == 2 * 3
+    assert {"n_train", "W_std", "t", "tau", "mse", "loss_bayes", "ntk_norm", "error_test"} <= set(
+        table.columns
+    )
+    pool = data.mnist1d(30, 25, labels="parity")
+    ds = data.subsample(pool, 20)
+    rows = table[table["n_train"] == 20]
+    times = rows["t"].to_numpy()
+    np.testing.assert_allclose(rows["tau"].to_numpy(), [0.5, 5.0, np.inf])
+    np.testing.assert_allclose(times[:2], [0.5 * 20, 5.0 * 20])
+    mse, bayes = _nt_mse_and_bayes(ds, 1.2, 2, 0.1, times)
+    np.testing.assert_allclose(rows["mse"], mse, rtol=1e-8)
+    np.testing.assert_allclose(rows["loss_bayes"], bayes, rtol=1e-8)
+
+    calls = []
+    monkeypatch.setattr(sweep_cli, "evaluate_point", lambda **p: calls.append(p))
+    written = (out / "sweep.csv").read_text()
+    sweep_cli.run_sweep(config, out=out, progress=False, plots=False)
+    assert calls == []
+    assert (out / "sweep.csv").read_text() == written
+
+
+def test_points_sharing_an_ensemble_compute_kernels_once(monkeypatch):
+    """Counts the training-kernel computations (calls of kernels.kernel_matrices on the
+    training inputs alone, as InfiniteEnsemble makes them): points that differ only in the
+    time grid, quantities, bounds or delta reuse one ensemble; n_train, label noise and the
+    architecture each need a new one. The reused ensemble gives the numbers a fresh one gives."""
+    from ntk_info import ensemble as ensemble_module
+
+    real = ensemble_module.kernel_matrices
+    train_calls = []
+
+    def counting(kernel_fn, x1, x2=None, **kwargs):
+        if x2 is None and "ntk" in kwargs.get("get", ()):
+            train_calls.append(x1.shape[0])
+        return real(kernel_fn, x1, x2, **kwargs)
+
+    monkeypatch.setattr(ensemble_module, "kernel_matrices", counting)
+    experiment.ENSEMBLES.clear()
+    base = dict(dataset="mnist1d", labels="parity", n_train=16, n_test=12, depth=2, W_std=1.3)
+    first = experiment.evaluate_point(**base, tau_grid=(0.1, 1.0), quantities=("mse",))
+    experiment.evaluate_point(**base, tau_grid=(2.0,), quantities=("mse", "loss_gibbs"))
+    experiment.evaluate_point(**base, t_grid=(1.0,), bounds=("ntk_norm",), delta=0.1)
+    experiment.evaluate_point(**base, t_grid=(1.0,), bounds=("ntk_norm",), delta=0.2)
+    assert train_calls == [16]
+    assert (experiment.ENSEMBLES.builds, experiment.ENSEMBLES.hits) == (1, 3)
+    experiment.evaluate_point(**{**base, "n_train": 14, "n_pool": 16}, tau_grid=(1.0,))
+    experiment.evaluate_point(**base, label_noise=0.5, tau_grid=(1.0,))
+    experiment.evaluate_point(**{**base, "W_std": 1.5}, tau_grid=(1.0,))
+    assert train_calls == [16, 14, 16, 16]
+    experiment.ENSEMBLES.clear()
+    fresh = experiment.evaluate_point(**base, tau_grid=(0.1, 1.0), quantities=("mse",))
+    pd.testing.assert_frame_equal(first, fresh)
+    assert train_calls == [16, 14, 16, 16, 16]
+
+
+def test_ensemble_cache_is_bounded_and_least_recently_used(monkeypatch):
+    """With max_entries = 2 the least recently used key is evicted; max_bytes bounds memory."""
+    built = []
+    monkeypatch.setattr(experiment, "_build", lambda key: built.append(key) or key)
+    keys = [
+        experiment.EnsembleKey(
+            "mnist1d", n, n, 10, "onehot", 0, 0.0, 0, 1.0, 0.1, 2, "relu", math.inf, 0, 0, "ntk", 0
+        )
+        for n in (10, 20, 30)
+    ]
+    cache = experiment.EnsembleCache(max_entries=2)
+    cache.get(keys[0]), cache.get(keys[1]), cache.get(keys[0]), cache.get(keys[2])
+    assert len(cache) == 2 and (cache.builds, cache.hits) == (3, 1)
+    cache.get(keys[0])  # kept (used most recently before keys[2] came)
+    cache.get(keys[1])  # evicted: rebuilt
+    assert built == [keys[0], keys[1], keys[2], keys[1]]
+    small = experiment.EnsembleCache(max_entries=10, max_bytes=keys[1].nbytes() + 1)
+    small.get(keys[0]), small.get(keys[1])
+    assert len(small) == 1
+    with pytest.raises(ValueError, match="max_entries"):
+        experiment.EnsembleCache(max_entries=0)
+
+
+def test_label_noise_is_data_shuffle_labels_of_the_subsample():
+    """The ensemble of label_noise = f trains on data.shuffle_labels(subsample, f, seed)."""
+    experiment.ENSEMBLES.clear()
+    point = dict(dataset="mnist1d", labels="parity", n_train=20, n_pool=30, n_test=10, depth=2)
+    experiment.evaluate_point(**point, label_noise=0.5, noise_seed=3, tau_grid=(1.0,))
+    ((key, (ds, ensemble)),) = experiment.ENSEMBLES._entries.items()
+    expected = data.shuffle_labels(
+        data.subsample(data.mnist1d(30, 10, labels="parity"), 20), 0.5, seed=3
+    )
+    np.testing.assert_array_equal(ensemble.y_train, expected.y_train)
+    np.testing.assert_array_equal(ds.x_test, expected.x_test)
+    assert key.label_noise == 0.5 and np.any(
+        expected.y_train != data.subsample(data.mnist1d(30, 10, labels="parity"), 20).y_train
+    )
+
+
+def _raw(**changes):
+    raw = {
+        "data": {"dataset": "digits", "n_train": [50], "n_test": 100},
+        "architecture": {"W_std": [1.0], "width": [math.inf]},
+        "time": {"tau": [1.0]},
+        "output": {"quantities": ["mse"]},
+    }
+    for where, value in changes.items():
+        table, key = where.split(".")
+        if value is None:
+            raw[table].pop(key, None)
+        else:
+            raw.setdefault(table, {})[key] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"data.n_trian": [5]}, r"\[data\]: unknown key\(s\) 'n_trian' \(did you mean 'n_train'"),
+        ({"model.depth": 3}, r"config: unknown key\(s\) 'model'"),
+        ({"architecture.W_std": []}, r"\[architecture\] W_std is an empty list"),
+        ({"data.label_noise": []}, r"\[data\] label_noise is an empty list"),
+        ({"architecture.width": [64, 0]}, r"width must hold integers >= 1 or inf"),
+        ({"architecture.width": [2.5]}, r"width must hold integers >= 1 or inf"),
+        ({"data.n_train": [50, 1700]}, r"n_train = 1700 is larger than the data.*1697"),
+        ({"data.n_test": [100]}, r"\[data\] n_test is a single value"),
+        ({"time.tau": None}, r"\[time\] must give exactly one of"),
+        ({"time.t": [-1.0], "time.tau": None}, r"\[time\] t must hold numbers in \[0"),
+        ({"output.quantities": ["mse", "izx"]}, r"unknown name\(s\) \['izx'\]"),
+        ({"output.bounds": ["gap"]}, r"bounds has unknown name\(s\) \['gap'\]"),
+        ({"output.delta": [1.5]}, r"\[output\] delta must hold numbers in \(0.0, 1.0\)"),
+        ({"data.dataset": "missing.npz"}, r"or an existing .npz file"),
+        ({"architecture.activation": ["sigmoid"]}, r"activation must be one of"),
+        ({"architecture.depth": [3, 3]}, r"repeats a value"),
+    ],
+)
+def test_bad_configs_raise_before_any_work(changes, match):
+    with pytest.raises(ValueError, match=match):
+        parse_config(_raw(**changes))
+
+
+def test_cli_reports_a_bad_config_and_writes_nothing(tmp_path, capsys):
+    config = _write(tmp_path, TINY.replace("depth = [2]", "depth = [2]\nwidht = [4]"))
+    assert cli.main(["sweep", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "unknown key(s) 'widht' (did you mean 'width'?)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_shipped_configs_parse_into_grids_of_evaluate_point(path):
+    """Every configs/*.toml validates; its grid names evaluate_point's arguments, its varying
+    axes are real grid axes, and it documents its command."""
+    config = load_config(path)
+    parameters = set(inspect.signature(experiment.evaluate_point).parameters)
+    assert set(config.grid) <= parameters
+    assert set(config.varying) <= set(GRID_KEYS)
+    assert config.n_points == math.prod(len(v) for v in config.grid.values()) >= 2
+    assert f"ntk-info sweep configs/{path.name}" in path.read_text()
+
+
+def test_two_dask_workers_give_the_serial_table(tmp_path):
+    """--workers 2 (a dask LocalCluster of 2 workers: threads here, to keep the test short;
+    the CLI's are processes) writes the serial run's table."""
+    pytest.importorskip("distributed")
+    config = load_config(_write(tmp_path, TINY))
+    serial = sweep_cli.run_sweep(config, out=tmp_path / "serial", progress=False, plots=False)
+    parallel = sweep_cli.run_sweep(
+        config, out=tmp_path / "dask", workers=2, progress=False, plots=False, processes=False
+    )
+    pd.testing.assert_frame_equal(parallel, serial, check_exact=False, rtol=1e-12)
