@@ -10,6 +10,7 @@ replays exactly the steps of the uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -19,10 +20,35 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint"]
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "fingerprint"]
 
 FORMAT_VERSION = 1
 FILENAME = "state.pkl"
+
+
+def fingerprint(dataset: Any, config: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a dataset's arrays and of a run's arguments: identifies a run.
+
+    Each argument is hashed by its pickle; one that does not pickle (a closure, e.g. a
+    teacher's predict) by its type's name only.
+
+    Args:
+      dataset: has x_train, y_train, x_test, y_test arrays.
+      config: argument name -> value.
+
+    Returns:
+      64 hex digits.
+    """
+    digest = hashlib.sha256()
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        digest.update(np.ascontiguousarray(getattr(dataset, name), np.float64).tobytes())
+    for key in sorted(config):
+        try:
+            text = pickle.dumps(config[key], protocol=4)
+        except Exception:
+            text = type(config[key]).__qualname__.encode()
+        digest.update(key.encode() + b"=" + text)
+    return digest.hexdigest()
 
 
 def _to_numpy(tree: Any) -> Any:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ntk_info._checks import check_nonnegative, check_option
+from ntk_info.variational.checkpoint import fingerprint
 from ntk_info.variational.training import OBJECTIVES, train
 
 __all__ = ["beta_sweep"]
@@ -29,20 +28,6 @@ def _final_row(dataset: Any, objective: str, beta: float, config: str, **train_k
     row["final_beta"] = row.pop("beta")
     row["epoch"] = int(row["epoch"])
     return row
-
-
-def _config_id(dataset: Any, train_kwargs: dict) -> str:
-    """A short hash of the data and the training arguments (identifies the store's runs)."""
-    digest = hashlib.sha256()
-    for name in ("x_train", "y_train", "x_test", "y_test"):
-        digest.update(np.ascontiguousarray(getattr(dataset, name), np.float64).tobytes())
-    for key in sorted(train_kwargs):
-        try:
-            text = pickle.dumps(train_kwargs[key], protocol=4)
-        except Exception:
-            text = type(train_kwargs[key]).__qualname__.encode()
-        digest.update(key.encode() + b"=" + text)
-    return digest.hexdigest()[:16]
 
 
 def beta_sweep(
@@ -86,5 +71,9 @@ def beta_sweep(
     from ntk_info.sweep import sweep
 
     fn = functools.partial(_final_row, dataset, **train_kwargs)
-    grid = {"objective": [objective], "beta": betas, "config": [_config_id(dataset, train_kwargs)]}
+    grid = {
+        "objective": [objective],
+        "beta": betas,
+        "config": [fingerprint(dataset, train_kwargs)[:16]],
+    }
     return sweep(grid, fn, store=store, executor=executor, progress=progress)

@@ -19,8 +19,6 @@ e replays epochs e+1, ... exactly (bit for bit on the same platform).
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +27,7 @@ import pandas as pd
 
 from ntk_info._checks import check_count, check_nonnegative, check_option, check_positive
 from ntk_info._jax import float64
-from ntk_info.variational.checkpoint import load_checkpoint, save_checkpoint
+from ntk_info.variational.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from ntk_info.variational.encoders import Model, build_model
 from ntk_info.variational.noise import LabelSmoothing, check_classes
 
@@ -121,7 +119,7 @@ def _check_dataset(dataset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return x_train, c_train, x_test, c_test, n_classes
 
 
-def _batch(x: np.ndarray, classes: np.ndarray, noise: Any, n_classes: int, objective: str):
+def _batch(x: np.ndarray, classes: np.ndarray, noise: Any, n_classes: int):
     """`Batch` of a data set: labels, targets (p~ for VIB 'noisy learning'), log p~."""
     from ntk_info.variational.steps import Batch
 
@@ -138,21 +136,6 @@ def _batch(x: np.ndarray, classes: np.ndarray, noise: Any, n_classes: int, objec
             "KL(q || p~) is then infinite; floor it (e.g. LabelSmoothing, ConfusionNoise)."
         )
     return Batch(x, labels, soft, np.log(soft))
-
-
-def _fingerprint(dataset: Any, config: dict) -> str:
-    """SHA-256 of the data and every argument that changes the run (not `epochs`)."""
-    digest = hashlib.sha256()
-    for name in ("x_train", "y_train", "x_test", "y_test"):
-        digest.update(np.ascontiguousarray(getattr(dataset, name), np.float64).tobytes())
-    for key in sorted(config):
-        value = config[key]
-        try:
-            text = pickle.dumps(value, protocol=4)
-        except Exception:  # e.g. a teacher's closure: only its type is recorded
-            text = type(value).__qualname__.encode()
-        digest.update(key.encode() + b"=" + text)
-    return digest.hexdigest()
 
 
 def _chunk_size(n: int) -> int:
@@ -280,8 +263,8 @@ def train(
         warmup_start=warmup_start,
         seed=seed,
     )
-    train_data = _batch(x_train, c_train, noise, n_classes, objective)
-    test_data = _batch(x_test, c_test, noise, n_classes, objective)
+    train_data = _batch(x_train, c_train, noise, n_classes)
+    test_data = _batch(x_test, c_test, noise, n_classes)
     with float64():
         return _fit(model, config, epochs, train_data, test_data, dataset, checkpoint_dir, progress)
 
@@ -306,8 +289,8 @@ def _fit(model, config, epochs, train_data, test_data, dataset, checkpoint_dir, 
     )
     base = jax.random.PRNGKey(config["seed"])
     train_keys, eval_keys = jax.random.fold_in(base, 1), jax.random.fold_in(base, 2)
-    fingerprint = _fingerprint(dataset, config)
-    saved = None if checkpoint_dir is None else load_checkpoint(checkpoint_dir, fingerprint)
+    run_id = fingerprint(dataset, config)
+    saved = None if checkpoint_dir is None else load_checkpoint(checkpoint_dir, run_id)
     if saved is None:
         params = model.init(jax.random.fold_in(base, 0), train_data.x.shape)
         opt_state, rows = adam().init(params), []
@@ -341,7 +324,7 @@ def _fit(model, config, epochs, train_data, test_data, dataset, checkpoint_dir, 
                 save_checkpoint(
                     checkpoint_dir,
                     dict(
-                        fingerprint=fingerprint,
+                        fingerprint=run_id,
                         epoch=epoch,
                         params=params,
                         opt_state=opt_state,
