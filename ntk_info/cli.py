@@ -3,6 +3,7 @@
 ntk-info demo     information plane of an infinite ensemble on an embedded dataset
 ntk-info dualib   IB vs dual IB on the built-in exponential-family problem
 ntk-info figures  the scripts in paper_figures/ (--list, --quick, --out DIR)
+ntk-info estimators-benchmark  every MI estimator on every ground-truth task (--quick)
 """
 
 from __future__ import annotations
@@ -190,7 +191,30 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--list", action="store_true", help="list the figures and exit")
     f.add_argument("--quick", action="store_true", help="small settings (seconds to a minute)")
     f.add_argument("--out", type=Path, default=Path("figures"))
+    e = sub.add_parser("estimators-benchmark", help="MI estimators on ground-truth tasks")
+    e.add_argument("--quick", action="store_true", help="small grid (seconds to a minute)")
+    e.add_argument("--store", type=Path, default=None, help="resumable store (default OUT/store-*)")
+    e.add_argument("--out", type=Path, default=Path("estimators_benchmark"))
+    e.add_argument("--no-progress", action="store_true")
     return parser
+
+
+def _estimators_benchmark(args: argparse.Namespace) -> int:
+    from ntk_info import estimators_benchmark as bench
+
+    scale = "quick" if args.quick else "full"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    store = args.store if args.store is not None else out / f"store-{scale}"
+    raw = bench.run(scale, store=store, progress=not args.no_progress)
+    summary = bench.summarize(raw)
+    raw.to_csv(out / "raw.csv", index=False)
+    summary.to_csv(out / "summary.csv", index=False)
+    bench.plot(summary).savefig(out / "estimate_vs_truth.png", dpi=120, bbox_inches="tight")
+    columns = ["task", "dim", "n", "estimator", "true_mi", "bias", "std", "time_s", "failures"]
+    print(summary[columns].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"wrote {out / 'raw.csv'}, {out / 'summary.csv'}, {out / 'estimate_vs_truth.png'}")
+    return 0
 
 
 def _figures(args: argparse.Namespace) -> int:
@@ -232,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _dualib(args.out, args.betas, args.tol)
     elif args.command == "figures":
         return _figures(args)
+    elif args.command == "estimators-benchmark":
+        return _estimators_benchmark(args)
     elif args.command == "sweep":
         from ntk_info.sweep_cli import main as sweep_main
 

@@ -295,11 +295,27 @@ class GaussianChannelTask(Task):
             needed = replicas * 1.2 * (float(est.se) / target) ** 2
             replicas = min(2 ** int(np.ceil(np.log2(needed))), max(max_samples // n, 2))
 
-    def draw(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def noise_std(self) -> float | None:
+        """sqrt(s) when every s_i equals s (T = f(X) + N(0, s I)), else None."""
+        s = self.variances
+        return float(np.sqrt(s[0])) if np.all(s == s[0]) else None
+
+    def sample_indexed(self, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As `sample`, plus the (n,) indices of the points drawn (means[i]: clean outputs)."""
+        n_points = check_count("n_points", n_points, 1, "samples to draw")
+        seed = check_count("seed", seed, 0, "a seed of numpy.random.default_rng")
+        return self._draw_indexed(n_points, np.random.default_rng(seed))
+
+    def _draw_indexed(self, n: int, rng: np.random.Generator):
         idx = rng.integers(0, self.points.shape[0], size=n)
         noise = rng.standard_normal((n, self.dim_y))
         z = self.means[idx] + np.sqrt(self.variances[idx])[:, None] * noise
-        return self.points[idx].copy(), z
+        return self.points[idx].copy(), z, idx
+
+    def draw(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x, z, _ = self._draw_indexed(n, rng)
+        return x, z
 
 
 def ensemble_channel(
