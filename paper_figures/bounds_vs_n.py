@@ -32,7 +32,7 @@ NAME = "bounds_vs_n"
 DIGITS = (0, 1)
 SETTINGS = {
     "quick": dict(
-        n_train=[50, 100, 200],
+        n_train=[60, 180],
         label_noise=[0.0, 1.0],
         n_generate=1200,
         orthant_samples=2000,

@@ -31,7 +31,9 @@ def binary():
     x, y, x_test, y_test = toy(24, 300, seed=1)
     ensemble = InfiniteEnsemble(fc(2), x, y, backend="numpy")
     t = np.array([0.0, 5.0, 50.0, np.inf])
-    table = bounds.generalization_table(ensemble, x_test, y_test, t, delta=0.1, sigma=1.0)
+    table = bounds.generalization_table(
+        ensemble, x_test, y_test, t, delta=0.1, sigma=1.0, orthant_samples=2000
+    )
     return ensemble, x_test, y_test, t, table
 
 
@@ -218,3 +220,38 @@ def test_learning_curve_bad_input(dataset):
         learning_curve(dataset, fc(2), [30], [])
     with pytest.raises(ValueError, match="label_noise"):
         learning_curve(dataset, fc(2), [30], [1.2])
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_noisy_label_error_matches_monte_carlo_of_corrupted_labels(k):
+    """Closed form against 20 000 draws of test labels corrupted as in training (each label
+    replaced with probability f by a class drawn from the training frequencies), 4 SE."""
+    from ntk_info.learning_curves import noisy_label_error
+
+    rng = np.random.default_rng(k)
+    m, f = 50, 0.4
+    mean = rng.standard_normal((1, m, k))
+    mean[0, :3] = 0.0  # ties (binary: mu = 0 splits evenly)
+    classes, train_classes = rng.integers(0, max(k, 2), m), rng.integers(0, max(k, 2), 80)
+    if k == 1:
+        y_test, y_train = (
+            np.where(classes == 0, 1.0, -1.0)[:, None],
+            np.where(train_classes == 0, 1.0, -1.0)[:, None],
+        )
+        p = np.array([np.mean(y_train > 0), np.mean(y_train < 0)])  # classes (+1, -1)
+        guess = np.where(mean[0, :, 0] > 0, 0, 1)
+        tie = mean[0, :, 0] == 0
+    else:
+        y_test, y_train = np.eye(k)[classes], np.eye(k)[train_classes]
+        p, guess, tie = y_train.mean(0), mean[0].argmax(-1), np.zeros(m, bool)
+    draws = 20_000
+    noisy = np.where(
+        rng.random((draws, m)) < f, rng.choice(p.size, size=(draws, m), p=p), classes[None]
+    )
+    tie_guess = rng.integers(0, 2, (draws, m))  # a tie guesses either class with probability 1/2
+    wrong = np.where(tie[None], tie_guess != noisy, guess[None] != noisy).mean(1)
+    value = noisy_label_error(mean, y_test, y_train, f)[0]
+    assert abs(value - wrong.mean()) <= 4 * wrong.std() / np.sqrt(draws)
+    assert noisy_label_error(mean, y_test, y_train, 0.0)[0] == pytest.approx(
+        np.mean(np.where(tie, 0.5, guess != classes))
+    )
