@@ -221,3 +221,18 @@ def test_bad_noise_and_loss_inputs_raise(make, match):
     """Wrong shapes, zero confusion rows, out-of-range labels, mismatched latents: ValueError."""
     with float64(), pytest.raises(ValueError, match=match):
         make()
+
+
+def test_beta_warmup_schedule_is_the_reference_lerp():
+    """beta_at: linear from 100 to the target over S steps when the target is below 100,
+    constant otherwise or when S = 0 (spec dualib.md §4, `lerp`), against the formula."""
+    from ntk_info.variational.steps import Hyper, beta_at
+
+    steps = np.array([0.0, 1000.0, 2000.0, 4000.0, 9000.0])
+    with float64():
+        warm = np.asarray(beta_at(steps, Hyper(2.0, 1e-3, 100.0, 4000.0)))
+        high = np.asarray(beta_at(steps, Hyper(300.0, 1e-3, 100.0, 4000.0)))
+        const = np.asarray(beta_at(steps, Hyper(2.0, 1e-3, 100.0, 0.0)))
+    np.testing.assert_allclose(warm, 100 + (2 - 100) * np.minimum(steps / 4000, 1), rtol=1e-14)
+    np.testing.assert_array_equal(high, 300.0)
+    np.testing.assert_array_equal(const, 2.0)
