@@ -7,7 +7,7 @@ Kernel: depth-3 ReLU arc-cosine NNGP (entropix's recursion) on unit-norm Gaussia
 d = 20, labels the sign of a noisy first coordinate. Each row: ln 1/p and its standard error,
 seconds, and the time ratio candidate / baseline.
 
-Usage: python benchmarks/bench_bounds.py [--sizes 12 200 1000] [--samples 10000]
+Usage: python benchmarks/bench_bounds.py [--sizes 12 200 500 1000] [--samples 10000]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def timed(fn, *args, **kwargs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[12, 200, 1000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[12, 200, 500, 1000])
     parser.add_argument("--samples", type=int, default=10_000)
     args = parser.parse_args()
     print(
