@@ -26,6 +26,7 @@ _SUBMODULES = (
     "discrete",
     "ensemble",
     "estimators",
+    "experiment",
     "figures",
     "finite",
     "gain",
@@ -37,6 +38,8 @@ _SUBMODULES = (
     "mixture",
     "plotting",
     "sweep",
+    "sweep_cli",
+    "sweep_config",
     "tasks",
     "variational",
 )
