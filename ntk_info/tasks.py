@@ -317,6 +317,16 @@ class GaussianChannelTask(Task):
         x, z, _ = self._draw_indexed(n, rng)
         return x, z
 
+    def representation(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every point once with one z_i ~ N(mu_i, s_i I): (points (N, d), z (N, k)).
+
+        For an ensemble channel this is the layer of one network of the ensemble on the
+        dataset, the input of the information-plane estimators of the literature.
+        """
+        rng = np.random.default_rng(check_count("seed", seed, 0, "a numpy seed"))
+        noise = rng.standard_normal(self.means.shape)
+        return self.points.copy(), self.means + np.sqrt(self.variances)[:, None] * noise
+
 
 def ensemble_channel(
     ensemble: Any,
@@ -349,7 +359,9 @@ def ensemble_channel(
     """
     noise = check_nonnegative("noise", noise)
     copies = check_count("copies", copies, 1, "independent read-outs")
-    t = float(t)
+    if np.size(t) != 1:
+        raise ValueError(f"`t` must be one time (a channel per time), got shape {np.shape(t)}.")
+    t = float(np.asarray(t, dtype=np.float64).reshape(()))
     pred = ensemble.predict(x, np.array([t]))
     means = np.tile(pred.mean[0], (1, copies))
     variances = pred.var[0] + noise
