@@ -7,6 +7,7 @@ with replacement, carrying an optional auxiliary state (MINE's moving average).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,9 +38,10 @@ def apply_mlp(params: list[tuple[jax.Array, jax.Array]], inputs: jax.Array) -> j
 
 
 def train(
-    loss: Callable[[Any, Any, jax.Array], tuple[jax.Array, Any]],
+    loss: Callable[[Any, Any, jax.Array, Any], tuple[jax.Array, Any]],
     params: Any,
     state: Any,
+    data: Any,
     *,
     n: int,
     steps: int,
@@ -47,27 +49,35 @@ def train(
     learning_rate: float,
     key: jax.Array,
 ) -> tuple[Any, Any]:
-    """Minimises `loss(params, state, rows) -> (value, new_state)` by Adam; returns (params, state).
+    """Minimises `loss(params, state, rows, data) -> (value, new_state)` by Adam.
 
     `rows` is a (batch_size,) int array of sample indices drawn uniformly with replacement
-    from range(n) at every step.
+    from range(n) at every step; `data` (arrays) is passed through. The compiled loop is cached
+    per (loss, shapes, steps, batch_size, learning_rate): pass a module-level `loss` (or one
+    from a cached factory) so that repeated calls reuse it.
+
+    Returns:
+      (params, state) after `steps` steps.
     """
+    return _run(loss, params, state, data, key, n, steps, batch_size, float(learning_rate))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7, 8))
+def _run(loss, params, state, data, key, n, steps, batch_size, learning_rate):
     optimizer = optax.adam(learning_rate)
     grad = jax.grad(loss, has_aux=True)
 
     def step(carry, step_key):
         params, opt_state, state = carry
         rows = jax.random.randint(step_key, (batch_size,), 0, n)
-        grads, state = grad(params, state, rows)
+        grads, state = grad(params, state, rows, data)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state, state), None
 
-    @jax.jit
-    def run(params, state, keys):
-        carry, _ = jax.lax.scan(step, (params, optimizer.init(params), state), keys)
-        return carry[0], carry[2]
-
-    return run(params, state, jax.random.split(key, steps))
+    carry, _ = jax.lax.scan(
+        step, (params, optimizer.init(params), state), jax.random.split(key, steps)
+    )
+    return carry[0], carry[2]
 
 
 def batches(n: int, batch_size: int) -> list[np.ndarray]:

@@ -36,6 +36,13 @@ def pca_encode(values: np.ndarray, dim: int) -> np.ndarray:
     return centred @ vt[:dim].T
 
 
+def _reconstruction_loss(params, state, rows, data):
+    """L1 reconstruction error of the autoencoder (encoder, decoder) on a batch."""
+    batch = data[rows]
+    recon = _mlp.apply_mlp(params[1], _mlp.apply_mlp(params[0], batch))
+    return jnp.mean(jnp.abs(recon - batch)), state
+
+
 @with_float64
 def autoencoder_encode(
     values: np.ndarray,
@@ -57,15 +64,11 @@ def autoencoder_encode(
     key_e, key_d, key_t = jax.random.split(jax.random.PRNGKey(seed), 3)
     params = (_mlp.init_mlp(key_e, (d, hidden, dim)), _mlp.init_mlp(key_d, (dim, hidden, d)))
 
-    def loss(params, state, rows):
-        batch = data[rows]
-        recon = _mlp.apply_mlp(params[1], _mlp.apply_mlp(params[0], batch))
-        return jnp.mean(jnp.abs(recon - batch)), state
-
     params, _ = _mlp.train(
-        loss,
+        _reconstruction_loss,
         params,
         jnp.asarray(0.0),
+        data,
         n=data.shape[0],
         steps=check_count("steps", steps, 1, "training steps"),
         batch_size=min(check_count("batch_size", batch_size, 1, "rows per step"), data.shape[0]),

@@ -23,6 +23,8 @@ the output is learned): T(x, t) = log p(t|x) - g(t), optimal at g = log p(t) + c
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, Literal
 
 import jax
@@ -80,14 +82,6 @@ def _pair_scores(params: Any, x: jax.Array, z: jax.Array) -> jax.Array:
     return _mlp.apply_mlp(rest, jax.nn.relu(hidden))[..., 0]
 
 
-def _evaluate(scores_fn, n_eval: int, batch_size: int, bound: str) -> MIEstimate:
-    values = np.array(
-        [float(bound_value(scores_fn(rows), bound)) for rows in _mlp.batches(n_eval, batch_size)]
-    )
-    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
-    return MIEstimate(float(values.mean()), float(se))
-
-
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     return order[: n // 2], order[n // 2 :]
@@ -103,18 +97,13 @@ def _check_training(steps, batch_size, learning_rate, seed, n) -> int:
     return min(batch_size, n // 4)  # the evaluation half holds at least two batches
 
 
-@with_float64
-def _critic_bound(x, z, bound, *, hidden, steps, batch_size, learning_rate, ema, seed):
-    x, z = samples(x, z, min_samples=2)
-    batch_size = _check_training(steps, batch_size, learning_rate, seed, x.shape[0])
-    x, z = jnp.asarray(standardize_columns(x)), jnp.asarray(standardize_columns(z))
-    train_rows, eval_rows = _split(x.shape[0], seed)
-    xt, zt, xe, ze = x[train_rows], z[train_rows], x[eval_rows], z[eval_rows]
-    key = jax.random.PRNGKey(seed)
-    params = _mlp.init_mlp(key, (x.shape[1] + z.shape[1], *hidden, 1))
+@functools.cache
+def _critic_loss(bound: str, ema: float) -> Callable:
+    """Training loss of the critic for `bound` (one function object per (bound, ema))."""
 
-    def loss(params, moving, rows):
-        scores = _pair_scores(params, xt[rows], zt[rows])
+    def loss(params, moving, rows, data):
+        x, z = data
+        scores = _pair_scores(params, x[rows], z[rows])
         if bound != "dv":
             return -bound_value(scores, bound), moving
         # MINE: grad of log E_Q e^T replaced by E_Q[e^T grad T] / (moving average of E_Q e^T).
@@ -122,18 +111,46 @@ def _critic_bound(x, z, bound, *, hidden, steps, batch_size, learning_rate, ema,
         moving = (1 - ema) * moving + ema * jax.lax.stop_gradient(mean_exp)
         return -(jnp.mean(jnp.diag(scores)) - mean_exp / moving), moving
 
+    return loss
+
+
+@functools.partial(jax.jit, static_argnums=(3,))
+def _batch_bound(params: Any, x: jax.Array, z: jax.Array, bound: str) -> jax.Array:
+    return bound_value(_pair_scores(params, x, z), bound)
+
+
+@with_float64
+def _critic_bound(x, z, bound, *, hidden, steps, batch_size, learning_rate, ema, seed):
+    x, z = samples(x, z, min_samples=2)
+    batch_size = _check_training(steps, batch_size, learning_rate, seed, x.shape[0])
+    x, z = jnp.asarray(standardize_columns(x)), jnp.asarray(standardize_columns(z))
+    train_rows, eval_rows = _split(x.shape[0], seed)
+    key = jax.random.PRNGKey(seed)
+    params = _mlp.init_mlp(key, (x.shape[1] + z.shape[1], *hidden, 1))
     params, _ = _mlp.train(
-        loss,
+        _critic_loss(bound, ema),
         params,
         jnp.asarray(1.0),
+        (x[train_rows], z[train_rows]),
         n=len(train_rows),
         steps=steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
         key=jax.random.fold_in(key, 1),
     )
-    scores = jax.jit(lambda rows: _pair_scores(params, xe[rows], ze[rows]))
-    return _evaluate(scores, len(eval_rows), batch_size, bound)
+    xe, ze = x[eval_rows], z[eval_rows]
+    values = np.array(
+        [
+            float(_batch_bound(params, xe[rows], ze[rows], bound))
+            for rows in _mlp.batches(len(eval_rows), batch_size)
+        ]
+    )
+    return _mean_and_se(values)
+
+
+def _mean_and_se(values: np.ndarray) -> MIEstimate:
+    """Mean and standard error of per-batch bounds (at least two batches by construction)."""
+    return MIEstimate(float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size)))
 
 
 _CRITIC_ARGS = """
@@ -335,42 +352,60 @@ def mine_known_conditional(
     )
 
 
+@functools.cache
+def _known_loss(ema: float) -> Callable:
+    """Training loss of g in Elad et al.'s critic (one function object per ema)."""
+
+    def loss(params, moving, rows, data):
+        score = _known_scores(params, data, rows)
+        mean_exp = jnp.exp(_off_diagonal_mean_exp(score))
+        moving = (1 - ema) * moving + ema * jax.lax.stop_gradient(mean_exp)
+        return -(jnp.mean(jnp.diag(score)) - mean_exp / moving), moving
+
+    return loss
+
+
+def _known_scores(params: Any, data: tuple, rows: jax.Array) -> jax.Array:
+    """S_ij = -|t_i - f(x_j)|^2 / (2 s^2) - g(t_i) on the rows of a batch: (B, B)."""
+    t, f, scale, s = data
+    sq = jnp.sum((t[rows][:, None, :] - f[rows][None, :, :]) ** 2, axis=-1)
+    g = _mlp.apply_mlp(params, t[rows] / scale)[:, 0]
+    return -sq / (2 * s**2) - g[:, None]
+
+
+@jax.jit
+def _known_batch_bound(params: Any, data: tuple, rows: jax.Array) -> jax.Array:
+    return bound_value(_known_scores(params, data, rows), "dv")
+
+
 @with_float64
 def _known_mine(means, s, hidden, steps, batch_size, learning_rate, ema, seed) -> MIEstimate:
     if not 0 < ema <= 1:
         raise ValueError(f"`ema` must be in (0, 1], got {ema}.")
     batch_size = _check_training(steps, batch_size, learning_rate, seed, means.shape[0])
     rng = np.random.default_rng(seed)
-    t = jnp.asarray(means + s * rng.standard_normal(means.shape))
-    f = jnp.asarray(means)
-    scale = jnp.std(t, axis=0)
+    t = means + s * rng.standard_normal(means.shape)
     train_rows, eval_rows = _split(means.shape[0], seed)
+    scale = jnp.asarray(t.std(axis=0))
     key = jax.random.PRNGKey(seed)
     params = _mlp.init_mlp(key, (means.shape[1], *hidden, 1))
 
-    def scores(params, rows_t, rows_f):
-        sq = jnp.sum((t[rows_t][:, None, :] - f[rows_f][None, :, :]) ** 2, axis=-1)
-        g = _mlp.apply_mlp(params, t[rows_t] / scale)[:, 0]
-        return -sq / (2 * s**2) - g[:, None]
-
-    def loss(params, moving, rows):
-        rows = jnp.asarray(train_rows)[rows]
-        score = scores(params, rows, rows)
-        mean_exp = jnp.exp(_off_diagonal_mean_exp(score))
-        moving = (1 - ema) * moving + ema * jax.lax.stop_gradient(mean_exp)
-        return -(jnp.mean(jnp.diag(score)) - mean_exp / moving), moving
+    def subset(rows):
+        return (jnp.asarray(t[rows]), jnp.asarray(means[rows]), scale, jnp.asarray(s))
 
     params, _ = _mlp.train(
-        loss,
+        _known_loss(ema),
         params,
         jnp.asarray(1.0),
+        subset(train_rows),
         n=len(train_rows),
         steps=steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
         key=jax.random.fold_in(key, 1),
     )
-    evaluate = jax.jit(lambda rows: scores(params, rows, rows))
-    return _evaluate(
-        lambda rows: evaluate(jnp.asarray(eval_rows)[rows]), len(eval_rows), batch_size, "dv"
+    data = subset(eval_rows)
+    batches = _mlp.batches(len(eval_rows), batch_size)
+    return _mean_and_se(
+        np.array([float(_known_batch_bound(params, data, jnp.asarray(r))) for r in batches])
     )
