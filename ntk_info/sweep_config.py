@@ -294,7 +294,7 @@ def _check_output(point: dict[str, list[Any]]) -> None:
         raise ValueError("[output] needs at least one of quantities = [...] and bounds = [...].")
     if "all" in bounds and len(bounds) > 1:
         raise ValueError("[output] bounds: give 'all' alone or a list of column names.")
-    from ntk_info.bounds import BOUNDED_QUANTITY
+    from ntk_info.bounds import BINARY_ONLY, BOUNDED_QUANTITY
 
     unknown = [b for b in bounds if b not in (*BOUNDED_QUANTITY, "all")]
     if unknown:
@@ -302,6 +302,15 @@ def _check_output(point: dict[str, list[Any]]) -> None:
             f"[output] bounds has unknown name(s) {unknown}; choose from "
             f"{list(BOUNDED_QUANTITY)} (bounds.BOUNDED_QUANTITY) or 'all'."
         )
+    (labels,) = point["labels"]
+    binary = [b for b in bounds if b in BINARY_ONLY]
+    if binary and labels != "parity":
+        raise ValueError(
+            f'[output] bounds {binary} need binary labels: set [data] labels = "parity" '
+            "(or leave them out; 'all' takes every bound that applies)."
+        )
+    if labels == "regression" and "accuracy" in quantities:
+        raise ValueError("[output] quantities: 'accuracy' needs labels; gaussian has none.")
 
 
 def _check_sizes(point: dict[str, list[Any]]) -> None:

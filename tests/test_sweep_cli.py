@@ -215,6 +215,7 @@ def _raw(**changes):
         ({"time.t": [-1.0], "time.tau": None}, r"\[time\] t must hold numbers in \[0"),
         ({"output.quantities": ["mse", "izx"]}, r"unknown name\(s\) \['izx'\]"),
         ({"output.bounds": ["gap"]}, r"bounds has unknown name\(s\) \['gap'\]"),
+        ({"output.bounds": ["pac_bayes_realizable"]}, r"need binary labels"),
         ({"output.delta": [1.5]}, r"\[output\] delta must hold numbers in \(0.0, 1.0\)"),
         ({"data.dataset": "missing.npz"}, r"or an existing .npz file"),
         ({"architecture.activation": ["sigmoid"]}, r"activation must be one of"),
