@@ -125,13 +125,19 @@ def wkl_weights(d: int, k: int) -> np.ndarray:
     return np.linalg.lstsq(np.array(rows), target, rcond=None)[0]
 
 
-def _entropies_by_order(points: np.ndarray, k: int, path: str) -> np.ndarray:
-    """KL entropy estimates h_j for j = 1..k (k,): psi(n) - psi(j) + log V_d + d <log rho_j>."""
+def _weighted_entropy(points: np.ndarray, weights: np.ndarray, path: str) -> float:
+    """sum_j w_j h_j over the orders with w_j != 0, h_j = psi(n) - psi(j) + log V_d + d <log rho_j>.
+
+    Only the orders in use must have positive distances (KL with k = 5 accepts pairs of
+    repeated points; the 5th-neighbour distance is still positive).
+    """
     n, d = points.shape
-    rho = _neighbors.neighbor_distances(points, k, "euclidean", path)
-    _no_duplicates(rho[:, 0], "the sample")
-    j = np.arange(1, k + 1)
-    return digamma(n) - digamma(j) + _log_unit_ball(d) + d * np.mean(np.log(rho), axis=0)
+    rho = _neighbors.neighbor_distances(points, weights.size, "euclidean", path)
+    used = np.flatnonzero(weights)
+    _no_duplicates(rho[:, used], "the sample")
+    j = used + 1
+    orders = digamma(n) - digamma(j) + _log_unit_ball(d) + d * np.mean(np.log(rho[:, used]), axis=0)
+    return float(weights[used] @ orders)
 
 
 def kozachenko_leonenko_entropy(x: Any, *, k: int = 5, path: NeighborPath = "auto") -> float:
@@ -153,7 +159,7 @@ def kozachenko_leonenko_entropy(x: Any, *, k: int = 5, path: NeighborPath = "aut
     k = check_count("k", k, 1, "neighbours")
     x = as_samples("x", x)
     _check_n(x, k)
-    return float(_entropies_by_order(x, k, path)[-1])
+    return _weighted_entropy(x, np.eye(k)[-1], path)
 
 
 def weighted_kl_entropy(x: Any, *, k: int | None = None, path: NeighborPath = "auto") -> float:
@@ -177,7 +183,7 @@ def weighted_kl_entropy(x: Any, *, k: int | None = None, path: NeighborPath = "a
     d = x.shape[1]
     k = default_wkl_k(d) if k is None else check_count("k", k, 1, "neighbours")
     _check_n(x, k)
-    return float(wkl_weights(d, k) @ _entropies_by_order(x, k, path))
+    return _weighted_entropy(x, wkl_weights(d, k), path)
 
 
 def default_wkl_k(d: int) -> int:
@@ -231,7 +237,7 @@ def kozachenko_leonenko(
     check_option("path", path, NeighborPath)
 
     def entropy(points: np.ndarray) -> float:
-        return float(_entropies_by_order(points, k, path)[-1])
+        return _weighted_entropy(points, np.eye(k)[-1], path)
 
     return _mi_from_entropies(x, z, entropy, standardize, k + 1)
 
@@ -261,6 +267,6 @@ def weighted_kl(
         d = points.shape[1]
         order = default_wkl_k(d) if k is None else k
         _check_n(points, order)
-        return float(wkl_weights(d, order) @ _entropies_by_order(points, order, path))
+        return _weighted_entropy(points, wkl_weights(d, order), path)
 
     return _mi_from_entropies(x, z, entropy, standardize, (k or 5) + 1)
