@@ -13,3 +13,12 @@ def test_estimators_on_ensembles(tmp_path):
     truth = frame[frame["quantity"] == "true"]
     assert (truth["value"] < np.log(128)).all() and (truth["se"] <= 5e-3).all()
     assert len(claims) >= 5
+
+
+def test_quantized_exact_vs_binned(tmp_path):
+    """ "quantized_exact_vs_binned": exact counts bounded by log 4096; I(T;Y) <= H(Y) = log 2;
+    the 4-bit exact value never exceeds the 8-bit one (a coarser quantization of the layer)."""
+    frame, _ = run_quick("quantized_exact_vs_binned", tmp_path)
+    assert (frame["ixt"] <= np.log(4096) + 1e-9).all() and (frame["ity"] <= np.log(2) + 1e-9).all()
+    wide = frame.pivot_table(index=["network", "step"], columns="scheme", values="ixt")
+    assert (wide["exact_4bit"] <= wide["exact_8bit"] + 1e-9).all()
