@@ -44,6 +44,16 @@ def test_training_lowers_the_loss_and_reports_the_analytic_rate(digits):
     assert np.mean(probs.argmax(1) == digits.classes_test) == h.test_accuracy.iloc[-1]
 
 
+def test_test_loss_decomposes_into_rate_and_distortion(digits):
+    """VIB on one-hot labels (noisy_labels=False): test loss = rate + beta (ln K - izy_lower);
+    VdualIB: test loss = rate + beta (ln K - izy_noise_lower) (same sampled z, analytic rate)."""
+    vib = train(digits, objective="vib", beta=5.0, noisy_labels=False, **SMALL).history
+    want = vib.rate + 5.0 * (np.log(10) - vib.izy_lower)
+    np.testing.assert_allclose(vib.test_loss, want, rtol=1e-10)
+    soft = train(digits, objective="vib", beta=5.0, **SMALL).history
+    assert not np.allclose(soft.test_loss, soft.rate + 5.0 * (np.log(10) - soft.izy_lower))
+
+
 def test_resume_from_checkpoint_reproduces_the_uninterrupted_run(digits, tmp_path, monkeypatch):
     """2 epochs + resume to 4 gives bit-identical parameters and the same history as 4 epochs
     in one go (per-epoch keys from (seed, epoch)); the resumed call runs only epochs 3-4."""
@@ -97,6 +107,8 @@ def test_backward_encoder_rate_is_kl_to_the_class_conditional_prior(digits):
     m, rho = table[:, :4], table[:, 4:]
     s = np.log1p(np.exp(rho)) + 1e-2
     assert h.rate.iloc[-1] == pytest.approx(_kl_diag(mu, sigma, m, s).mean(), rel=1e-10)
+    want = h.rate + 10.0 * (np.log(10) - h.izy_noise_lower)
+    np.testing.assert_allclose(h.test_loss, want, rtol=1e-10)
     assert np.all(np.isfinite(h.to_numpy(dtype=float)))
 
 

@@ -119,8 +119,8 @@ def _check_dataset(dataset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return x_train, c_train, x_test, c_test, n_classes
 
 
-def _batch(x: np.ndarray, classes: np.ndarray, noise: Any, n_classes: int):
-    """`Batch` of a data set: labels, targets (p~ for VIB 'noisy learning'), log p~."""
+def _batch(x: np.ndarray, classes: np.ndarray, noise: Any, n_classes: int, noisy_labels: bool):
+    """`Batch` of a data set: labels, CE targets (p~ if `noisy_labels`, else one-hot), log p~."""
     from ntk_info.variational.steps import Batch
 
     labels = np.eye(n_classes)[classes]
@@ -135,7 +135,7 @@ def _batch(x: np.ndarray, classes: np.ndarray, noise: Any, n_classes: int):
             "the noise model returned p~(y|x) = 0 somewhere: the VdualIB distortion "
             "KL(q || p~) is then infinite; floor it (e.g. LabelSmoothing, ConfusionNoise)."
         )
-    return Batch(x, labels, soft, np.log(soft))
+    return Batch(x, labels, soft if noisy_labels else labels, np.log(soft))
 
 
 def _chunk_size(n: int) -> int:
@@ -178,6 +178,7 @@ def train(
     encoder: str | tuple = "fc",
     noise: Any = None,
     prior: str = "standard",
+    noisy_labels: bool = True,
     width: int = 128,
     epochs: int = 20,
     batch_size: int = 64,
@@ -192,8 +193,8 @@ def train(
     """Trains a VIB or VdualIB network on a classification dataset; history per epoch.
 
     Loss per batch (losses.py; IB convention, beta multiplies the distortion):
-      vib:     rate + beta * CE(p~, q)           (VIB on the soft labels p~, the reference's
-                                                  `noisy_learning`; one-hot if p~ is one-hot)
+      vib:     rate + beta * CE(t, q)            (t = p~ with noisy_labels=True, the
+                                                  reference's `noisy_learning`, else one-hot)
       vdualib: rate + beta * KL(q(.|z) || p~(.|x))
     rate = KL[N(mu, diag sigma^2) || N(0, I)] (prior='standard') or || b(z|y) (prior='backward').
 
@@ -206,6 +207,8 @@ def train(
       noise: label-noise model (noise.py), called as noise(classes, x, K) on the training and
         the test set; None is `LabelSmoothing(0.02)` (the reference's `smooth_noise`).
       prior: 'standard' (N(0, I)) or 'backward' (learned b(z|y), CEB-style).
+      noisy_labels: the VIB cross-entropy targets: p~ (True, the reference's default
+        `noisy_learning`, for a comparison on the same noisy labels) or the one-hot labels.
       width: hidden width / channels of the named encoders.
       epochs: number of epochs (a resumed run continues up to this number).
       batch_size: examples per Adam step (at most n_train); each epoch runs
@@ -255,6 +258,7 @@ def train(
         encoder=encoder if isinstance(encoder, str) else "custom",
         noise=noise,
         prior=prior,
+        noisy_labels=bool(noisy_labels),
         width=int(width),
         batch_size=batch_size,
         learning_rate=learning_rate,
@@ -263,8 +267,8 @@ def train(
         warmup_start=warmup_start,
         seed=seed,
     )
-    train_data = _batch(x_train, c_train, noise, n_classes)
-    test_data = _batch(x_test, c_test, noise, n_classes)
+    train_data = _batch(x_train, c_train, noise, n_classes, noisy_labels)
+    test_data = _batch(x_test, c_test, noise, n_classes, noisy_labels)
     with float64():
         return _fit(model, config, epochs, train_data, test_data, dataset, checkpoint_dir, progress)
 
