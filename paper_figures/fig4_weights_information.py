@@ -57,10 +57,10 @@ def make(scale: str) -> tuple[pd.DataFrame, object]:
         ],
         ignore_index=True,
     )
-    fig, axes = plt.subplots(1, 2, figsize=(15, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(17, 5))
+    fig.subplots_adjust(wspace=0.75, right=0.85)
     for ax, act in zip(axes, ACTIVATIONS, strict=True):
         _panel(ax, frame[frame["activation"] == act], act)
-    fig.tight_layout()
     return frame, fig
 
 
