@@ -11,8 +11,12 @@ tau = eta * s / (n k)). The networks are vmapped in blocks of `network_block` an
 inside one compiled `lax.fori_loop` between recorded steps, so memory is that of one block and
 the Python overhead does not grow with the number of steps.
 
-Only JAX is needed here (no neural-tangents import): `init_fn` and `apply_fn` may come from
+Training needs only JAX (no neural-tangents import): `init_fn` and `apply_fn` may come from
 `ntk_info.architectures.fc` or from any stax / Flax-style pair with the same signatures.
+`monte_carlo_kernel_fn` (neural-tangents' Monte Carlo kernels of width-w networks, a drop-in
+`kernel_fn` for `InfiniteEnsemble`) and `empirical_kernels` import neural-tangents lazily.
+The information quantities of finite ensembles and their convergence in w are in
+`ntk_info.width`.
 """
 
 from __future__ import annotations
@@ -24,10 +28,16 @@ from typing import Any
 
 import numpy as np
 
-from ntk_info._checks import as_float_array, check_positive
+from ntk_info._checks import as_float_array, check_count, check_positive
 from ntk_info._jax import float64
 
-__all__ = ["TrainedEnsemble", "train_ensemble", "empirical_moments", "empirical_kernels"]
+__all__ = [
+    "TrainedEnsemble",
+    "train_ensemble",
+    "empirical_moments",
+    "empirical_kernels",
+    "monte_carlo_kernel_fn",
+]
 
 
 @dataclass(frozen=True)
@@ -299,3 +309,130 @@ def empirical_kernels(
         )
         out = kernel_fn(x1, x2, get, params)
         return {name: np.asarray(getattr(out, name), dtype=np.float64) for name in get}
+
+
+def monte_carlo_kernel_fn(
+    architecture: Any,
+    *,
+    n_samples: int,
+    seed: int = 0,
+    network_block: int = 8,
+    implementation: int = 2,
+) -> Callable:
+    """Monte Carlo NNGP and NTK of a finite-width network: a `kernel_fn` for `InfiniteEnsemble`.
+
+    K_MC(x, x') = 1/S sum_j <f_j(x), f_j(x')>_k,  Theta_MC(x, x') = 1/S sum_j <J_j(x), J_j(x')>_k,
+
+    over S = `n_samples` networks theta_j ~ init_fn of the given width (<.,.>_k: the mean over
+    the k outputs, neural-tangents' `trace_axes=(-1,)`), each computed by neural-tangents'
+    `monte_carlo_kernel_fn` with one sample. The expectation of K_MC, Theta_MC is the width-w
+    network's expected kernel, which tends to the analytic (infinite-width) kernel as O(1/w)
+    for depth >= 3 (exactly equal for one hidden layer); around it, the NTK of one network
+    fluctuates by O(w^{-1/2}) and the NNGP of one network, an average of k rank-one outer
+    products, by O(k^{-1/2}) whatever w, so the Monte Carlo errors are O((w S)^{-1/2}) for
+    Theta but O((k S)^{-1/2}) for K: at a fixed S, quantities that depend on K (predictive
+    variances, KL, I(Z;X)) stop converging in w once O(1/w) < O((k S)^{-1/2}).
+
+    Network j uses the key `jax.random.split(PRNGKey(seed), S')[j]`, S' = S rounded up to
+    whole blocks (the padding networks get weight 0), whatever the inputs, so every call
+    (training block, test-train block, test diagonal, any `nt.batch` tile) sees the same S
+    networks and the kernels are one consistent PSD Monte Carlo kernel. The networks are
+    vmapped in blocks of `network_block` inside a `lax.scan`: the traced program holds one
+    block whatever S (compilation time does not grow with S), and memory is that of one
+    block. The returned function has neural-tangents' signature
+    `kernel_fn(x1, x2=None, get=None)` and may be jitted (as `kernels.kernel_matrices` does,
+    in float64); called directly on arrays it runs jitted in float64.
+
+    Args:
+      architecture: a stax triple (init_fn, apply_fn, kernel_fn), e.g.
+        `ntk_info.architectures.fc(3, width=64)`; its analytic kernel_fn is not used.
+      n_samples: S >= 1 networks.
+      seed: seed of the networks.
+      network_block: networks evaluated at once (vmapped), >= 1; the last block may be smaller.
+      implementation: neural-tangents' empirical NTK implementation, 2 (NTK-vector products,
+        default: no (n, P) Jacobian in memory) or 1 (Jacobian contraction).
+
+    Returns:
+      `kernel_fn(x1, x2=None, get=None)`: for get a name, an (n1, n2) array; for a tuple of
+      names (or None: ('nngp', 'ntk')), a namedtuple with those fields.
+
+    Reference: Novak et al., "Neural Tangents", ICLR 2020 (`nt.monte_carlo_kernel_fn`);
+      information_ntk.md §6 (Monte Carlo agreement) and §8.6.
+    """
+    from ntk_info._nt import check_empirical_implementation
+
+    if not (isinstance(architecture, tuple | list) and len(architecture) == 3) or not all(
+        callable(f) for f in architecture
+    ):
+        raise TypeError(
+            "`architecture` must be a stax triple (init_fn, apply_fn, kernel_fn) of a "
+            "finite-width network, e.g. ntk_info.architectures.fc(3, width=64); a bare "
+            "kernel_fn has no networks to sample."
+        )
+    n_samples = check_count("n_samples", n_samples, 1, "the number of sampled networks")
+    seed = check_count("seed", seed, 0, "a PRNG seed")
+    block = check_count("network_block", network_block, 1, "networks per vmapped block")
+    check_empirical_implementation(implementation)
+    init_fn, apply_fn = architecture[0], architecture[1]
+    traced = _mc_kernel(init_fn, apply_fn, n_samples, seed, min(block, n_samples), implementation)
+    jitted = _jit_kernel(traced)
+
+    def kernel_fn(x1: Any, x2: Any = None, get: Any = None) -> Any:
+        import jax
+
+        names = ("nngp", "ntk") if get is None else get
+        key = names if isinstance(names, str) else tuple(names)
+        if any(isinstance(a, jax.core.Tracer) for a in (x1, x2)):
+            return traced(x1, x2, key)
+        with float64():
+            import jax.numpy as jnp
+
+            x1 = jnp.asarray(x1, dtype=jnp.float64)
+            x2 = None if x2 is None else jnp.asarray(x2, dtype=jnp.float64)
+            return jitted(x1, x2, key)
+
+    return kernel_fn
+
+
+def _jit_kernel(fn: Callable) -> Callable:
+    import jax
+
+    return jax.jit(fn, static_argnums=2)
+
+
+def _mc_kernel(
+    init_fn: Callable, apply_fn: Callable, n_samples: int, seed: int, block: int, impl: int
+) -> Callable:
+    """(x1, x2, get) -> mean over the S networks of neural-tangents' one-sample MC kernel."""
+    import jax
+    import jax.numpy as jnp
+
+    from ntk_info._nt import load as load_neural_tangents
+
+    nt = load_neural_tangents()
+    n_blocks = -(-n_samples // block)
+
+    def one(x1, x2, key, get):
+        sample = nt.monte_carlo_kernel_fn(
+            init_fn, apply_fn, key, 1, batch_size=0, device_count=0, implementation=impl
+        )
+        return sample(x1, x2, get)
+
+    def kernel(x1, x2, get):
+        # S keys padded to whole blocks; the padding networks get weight 0. One traced block.
+        keys = jax.random.split(jax.random.PRNGKey(seed), n_blocks * block)
+        weights = (jnp.arange(n_blocks * block) < n_samples).astype(x1.dtype) / n_samples
+        keys = keys.reshape((n_blocks, block, *keys.shape[1:]))
+        weights = weights.reshape((n_blocks, block))
+
+        def body(total, inputs):
+            block_keys, block_weights = inputs
+            out = jax.vmap(lambda key: one(x1, x2, key, get))(block_keys)
+            part = jax.tree_util.tree_map(lambda a: jnp.tensordot(block_weights, a, 1), out)
+            return jax.tree_util.tree_map(jnp.add, total, part), None
+
+        shapes = jax.eval_shape(lambda: one(x1, x2, keys[0, 0], get))
+        zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        return jax.lax.scan(body, zeros, (keys, weights))[0]
+
+    return kernel
