@@ -72,6 +72,8 @@ def rate(mu: Array, sigma: Array, mu_prior: Array | None = None, sigma_prior: Ar
     r(z) = N(0, I) when `mu_prior` and `sigma_prior` are None (VIB), else the given diagonal
     Gaussian, e.g. the backward encoder b(z|y) at the true label (CEB / the reference VdualIB).
     E_x KL[e(z|x) || r(z)] = I(X;Z) + KL[e(z) || r(z)] >= I(X;Z) (Alemi et al. 2017, eq. 13).
+    The reference's VIB prior is N(1, I); its mean shift is absorbed by the encoder's last bias,
+    so N(0, I) is used here.
 
     Args:
       mu, sigma: (n, d) encoder means and standard deviations.
