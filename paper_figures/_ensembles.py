@@ -88,15 +88,22 @@ def loss_table(dataset: Dataset, architecture: Any, tau: np.ndarray, **config: A
 
 
 def plane_table(
-    dataset: Dataset, architecture: Any, tau: np.ndarray, *, n_points: int, **config: Any
+    dataset: Dataset,
+    architecture: Any,
+    tau: np.ndarray,
+    *,
+    n_points: int,
+    diag_reg: float = 0.0,
+    **config: Any,
 ) -> pd.DataFrame:
     """`information.information_plane_from_dataset` on the test set, plus the training loss.
 
     I(Z;Y) uses the fitted decoder variance for regression targets (a valid, tighter bound
     than the paper's unit variance, which stays in `izy_lower_paper`). `izy_lower_test_se` is
-    its sampling error over the finite test set (`test_set_se`).
+    its sampling error over the finite test set (`test_set_se`). `diag_reg` is the
+    ensemble's ridge (relative to the mean NTK diagonal), recorded as a column.
     """
-    ensemble = InfiniteEnsemble(architecture, dataset.x_train, dataset.y_train)
+    ensemble = InfiniteEnsemble(architecture, dataset.x_train, dataset.y_train, diag_reg=diag_reg)
     t = ensemble.time_from_tau(tau)
     frame = information.information_plane_from_dataset(
         ensemble,
@@ -111,7 +118,7 @@ def plane_table(
     frame["izy_lower_test_se"] = test_set_se(
         ensemble.predict(dataset.x_test, t), dataset.y_test, frame["decoder_sigma2"].to_numpy()
     )
-    return _with_config(frame, dataset, config)
+    return _with_config(frame, dataset, {**config, "diag_reg": diag_reg})
 
 
 def test_set_se(pred: Prediction, y: np.ndarray, sigma2: np.ndarray, n_batches: int = 10):
