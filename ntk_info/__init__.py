@@ -42,6 +42,7 @@ _SUBMODULES = (
     "sweep_config",
     "tasks",
     "variational",
+    "width",
 )
 
 __all__ = sorted(_LAZY) + list(_SUBMODULES)
