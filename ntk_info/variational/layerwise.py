@@ -417,52 +417,68 @@ def train_end_to_end(
     return LayerwiseResult("end_to_end", frame, tuple(layers), head, (), s["noise_std"])
 
 
+def _layer_rows(method: str, beta: float, result: LayerwiseResult, x_test, seed: int) -> list:
+    """One row per hidden layer: the network's accuracies and bounds on I(X; T_l + eps)."""
+    from ntk_info.mixture import infonce_and_loo
+
+    last = result.history.iloc[-1]
+    rows = []
+    for layer, t in enumerate(result.hidden(x_test), start=1):
+        variances = np.full(t.shape[0], result.noise_std**2)
+        lower, upper = infonce_and_loo(t, variances, seed=seed + layer)
+        rows.append(
+            {
+                "method": method,
+                "beta": beta,
+                "layer": layer,
+                "width": t.shape[1],
+                "test_accuracy": float(last["test_accuracy"]),
+                "train_accuracy": float(last["train_accuracy"]),
+                "izx_lower": float(lower.value),
+                "izx_lower_se": float(lower.se),
+                "izx_upper": float(upper.value),
+                "izx_upper_se": float(upper.se),
+            }
+        )
+    return rows
+
+
 def layerwise_vs_end_to_end(
-    dataset: Dataset, *, n_points: int = 500, **kwargs: Any
-) -> tuple[pd.DataFrame, dict[str, LayerwiseResult]]:
+    dataset: Dataset, *, betas: Sequence[float] = (10.0,), n_points: int = 500, **kwargs: Any
+) -> tuple[pd.DataFrame, dict[Any, LayerwiseResult]]:
     """Layer-by-layer IB vs end-to-end training: test accuracies and per-layer information.
 
-    Trains both (`train_layerwise`, `train_end_to_end`, same widths, epochs per stage, seed) and
-    evaluates every hidden layer on `n_points` test points: bounds on I(X; T_l + eps), X uniform
-    over those points, from `ntk_info.mixture.infonce_and_loo` (8 draws, seeded).
+    Trains the layer-by-layer network once per beta (`train_layerwise`) and the end-to-end one
+    once (`train_end_to_end`; same widths, epochs per stage, seed), and evaluates every hidden
+    layer on the first `n_points` test points: bounds on I(X; T_l + eps), X uniform over those
+    points, from `ntk_info.mixture.infonce_and_loo` (8 draws, seeded; the upper bound is capped
+    at log n_points).
 
     Args:
       dataset: a classification `Dataset`.
-      n_points: test points for the information bounds (<= n_test).
-      **kwargs: `train_layerwise` keywords (those of `train_end_to_end` are passed on).
+      betas: the betas of the layer-by-layer runs (each > 0).
+      n_points: test points for the information bounds (>= 2; at most n_test are used).
+      **kwargs: the other `train_layerwise` keywords (those of `train_end_to_end` are passed on).
 
     Returns:
-      (table, results): one row per (method, layer): method, layer, width, test_accuracy (the
-      network's), train_accuracy, izx_lower, izx_upper, izx_lower_se, izx_upper_se (nats);
-      results = {'layerwise': ..., 'end_to_end': ...}.
+      (table, results): one row per (method, beta, layer): method ('layerwise' or
+      'end_to_end'), beta (NaN for end to end), layer, width, test_accuracy and
+      train_accuracy (the network's), izx_lower, izx_lower_se, izx_upper, izx_upper_se (nats);
+      results = {('layerwise', beta): ..., 'end_to_end': ...}.
     """
-    from ntk_info.mixture import infonce_and_loo
-
     n_points = check_count("n_points", n_points, 2, "the information bounds need 2 points")
-    n_points = min(n_points, int(getattr(dataset, "n_test", n_points)))
-    shared = {k: v for k, v in kwargs.items() if k not in ("beta", "izx_bound")}
-    results = {
-        "layerwise": train_layerwise(dataset, **kwargs),
-        "end_to_end": train_end_to_end(dataset, **shared),
-    }
+    if "beta" in kwargs:
+        raise ValueError("pass `betas` (a sequence) to layerwise_vs_end_to_end, not `beta`.")
+    betas = [check_positive("betas", b) for b in np.atleast_1d(np.asarray(betas, float))]
+    if not betas:
+        raise ValueError("`betas` is empty; give at least one beta > 0.")
+    shared = {k: v for k, v in kwargs.items() if k != "izx_bound"}
+    results: dict[Any, LayerwiseResult] = {"end_to_end": train_end_to_end(dataset, **shared)}
+    for beta in betas:
+        results[("layerwise", beta)] = train_layerwise(dataset, beta=beta, **kwargs)
     x_test = np.asarray(dataset.x_test)[:n_points]
-    rows = []
-    for method, result in results.items():
-        last = result.history.iloc[-1]
-        for layer, t in enumerate(result.hidden(x_test), start=1):
-            variances = np.full(t.shape[0], result.noise_std**2)
-            lower, upper = infonce_and_loo(t, variances, seed=layer)
-            rows.append(
-                {
-                    "method": method,
-                    "layer": layer,
-                    "width": t.shape[1],
-                    "test_accuracy": float(last["test_accuracy"]),
-                    "train_accuracy": float(last["train_accuracy"]),
-                    "izx_lower": float(lower.value),
-                    "izx_lower_se": float(lower.se),
-                    "izx_upper": float(upper.value),
-                    "izx_upper_se": float(upper.se),
-                }
-            )
+    seed = int(kwargs.get("seed", 0))
+    rows = _layer_rows("end_to_end", np.nan, results["end_to_end"], x_test, seed)
+    for beta in betas:
+        rows += _layer_rows("layerwise", beta, results[("layerwise", beta)], x_test, seed)
     return pd.DataFrame(rows), results
