@@ -13,14 +13,12 @@ size 0.07.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 from _common import Claim, run
+from _szt import dataset, train
 
-from ntk_info import estimators, finite
-from ntk_info.architectures import fc
+from ntk_info import estimators
 
 NAME = "quantized_exact_vs_binned"
 SETTINGS = {
@@ -36,33 +34,11 @@ SCHEMES = {
 }
 
 
-def dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x (4096, 12) in {-1, 1}, labels (4096,) in {0, 1}, targets (4096, 2) in {-1, 1})."""
-    x = np.array(list(itertools.product([-1.0, 1.0], repeat=12)))
-    w = np.random.default_rng(0).standard_normal(12)
-    score = np.tanh(x @ w / 2) + 0.5 * np.sin(x[:, :3].sum(1))
-    labels = (score > np.median(score)).astype(int)
-    return x, labels, np.stack([1 - 2 * labels, 2 * labels - 1], axis=1).astype(float)
-
-
 def make(scale: str):
     """Trains the networks, then every scheme's I(X;T) and I(T;Y) at every recorded step."""
     setting = SETTINGS[scale]
-    x, labels, targets = dataset()
-    init_fn, apply_fn, _ = fc(3, width=10, activation="erf", out_dim=2)
-    record = np.geomspace(1, setting["steps"], setting["records"] - 1).round().astype(int)
-    trained = finite.train_ensemble(
-        init_fn,
-        apply_fn,
-        x,
-        targets,
-        x[:1],
-        n_networks=setting["networks"],
-        learning_rate=0.5,
-        steps=setting["steps"],
-        record_steps=np.unique(np.r_[0, record]),
-        seed=0,
-    )
+    x, labels, _ = dataset()
+    trained = train(**setting)
     rows = []
     for net, outputs in enumerate(trained.train_outputs):
         for step, layer in zip(trained.steps, outputs, strict=True):

@@ -22,3 +22,12 @@ def test_quantized_exact_vs_binned(tmp_path):
     assert (frame["ixt"] <= np.log(4096) + 1e-9).all() and (frame["ity"] <= np.log(2) + 1e-9).all()
     wide = frame.pivot_table(index=["network", "step"], columns="scheme", values="ixt")
     assert (wide["exact_4bit"] <= wide["exact_8bit"] + 1e-9).all()
+
+
+def test_sp_information_flow(tmp_path):
+    """ "sp_information_flow": SP and the MC truth stay in [0, log N]; their difference is within
+    the claims' tolerance (re-checked here from the CSV)."""
+    frame, _ = run_quick("sp_information_flow", tmp_path)
+    assert ((frame["true"] >= 0) & (frame["true"] <= frame["log_n"] + 1e-9)).all()
+    tol = 4 * np.hypot(frame["sp_se"], frame["true_se"]) + 0.02
+    assert ((frame["sp"] - frame["true"]).abs() <= tol).all()
