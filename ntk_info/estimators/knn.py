@@ -79,8 +79,9 @@ def ksg(
       metric: 'chebyshev' (max-norm within X and within Z, the paper's) or 'euclidean'
         (Euclidean within X and within Z, as benchmark-mi); the joint distance is always the
         max of the two.
-      path: 'auto' (KD-trees for Chebyshev in dimension <= 8, else chunked brute force),
-        'tree' or 'brute'; the same numbers either way.
+      path: 'auto' (KD-trees in dimension <= 8, else a jitted chunked brute-force scan),
+        'tree' or 'brute'; the same numbers either way (the Euclidean joint radius always
+        uses the scan).
 
     Returns:
       float, nats (can be slightly negative for independent variables).
@@ -93,8 +94,7 @@ def ksg(
     x, z = samples(x, z, min_samples=k + 1, why=f"k = {k} neighbours need n > k")
     if standardize:
         x, z = standardize_columns(x), standardize_columns(z)
-    joint_path = path if metric == "chebyshev" else "brute"
-    eps = _neighbors.joint_radius(x, z, k, metric, joint_path)
+    eps = _neighbors.joint_radius(x, z, k, metric, path)
     _no_duplicates(eps, "(x, z)")
     n_x = _neighbors.count_within(x, eps, metric, path)
     n_z = _neighbors.count_within(z, eps, metric, path)
