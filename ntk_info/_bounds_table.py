@@ -59,8 +59,8 @@ def gibbs_error(pred: Prediction, y: Any) -> np.ndarray:
 
     Binary (+-1, k = 1): P[y z < 0] = Phi(-y mu / sqrt(s)). One-hot (k >= 2), class c of y:
     P[argmax z = c] = E_u[prod_{j != c} Phi((mu_c - mu_j) / sqrt(s) + u)], u ~ N(0, 1), by
-    64-point Gauss-Hermite quadrature (the integrand varies on the unit scale of u whatever s,
-    so the rule is accurate to ~1e-12). Where s = 0 the member is the mean: the error of
+    64-point Gauss-Hermite quadrature (the integrand varies on the unit scale of u whatever s;
+    tested against Monte Carlo over members). Where s = 0 the member is the mean: the error of
     sign(mu) (a tie counts 1/2) or argmax(mu).
 
     Args:
@@ -73,6 +73,10 @@ def gibbs_error(pred: Prediction, y: Any) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     kind = information.label_kind(y)
     mean, var = np.asarray(pred.mean), np.asarray(pred.var)
+    if y.ndim != 2 or y.shape != mean.shape[1:]:
+        raise ValueError(
+            f"`y` has shape {y.shape}; the prediction needs ({mean.shape[1]}, {mean.shape[2]})."
+        )
     sd = np.sqrt(np.maximum(var, 0.0))
     if kind == "parity":
         margin = mean[..., 0] * y[None, :, 0]
