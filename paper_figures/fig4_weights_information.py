@@ -10,7 +10,7 @@ form 'paper', an upper bound: KL to the prior), its rate dI/dtau (closed form; -
 locates each quantity's feature (steepest rise of I(Z;X) per decade, peak of the rate, largest
 log-log slope of I(theta;D)) relative to the test-loss minimum, in decades of tau: the rate's
 peak is within a decade of it; I(X;Z|D)'s steepest rise comes before it (0.25 decades for Erf,
-2 for ReLU at full scale, whose loss minimum is broad).
+2 for ReLU at full scale).
 """
 
 from __future__ import annotations
