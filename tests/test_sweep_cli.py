@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import inspect
 import math
 from pathlib import Path
@@ -256,3 +257,48 @@ def test_two_dask_workers_give_the_serial_table(tmp_path):
         config, out=tmp_path / "dask", workers=2, progress=False, plots=False, processes=False
     )
     pd.testing.assert_frame_equal(parallel, serial, check_exact=False, rtol=1e-12)
+
+
+def test_finite_width_point_uses_the_monte_carlo_kernels(monkeypatch):
+    """width = w calls finite.monte_carlo_kernel_fn(fc(depth, width=w, ...), n_samples=S,
+    seed=mc_seed) and trains the ensemble on the kernel_fn it returns. The Monte Carlo kernel
+    itself (compiling it costs minutes on 2 cores) is finite.py's to test: here a stand-in
+    returns the analytic kernel_fn scaled by 2 (Theta -> 2 Theta), whose converged mean
+    Theta_* Theta^{-1} Y is unchanged and whose prior variance doubles, checked against
+    the infinite-width point."""
+    import jax
+
+    from ntk_info import finite
+
+    calls = []
+
+    def stand_in(architecture, *, n_samples, seed=0):
+        init_fn, _, kernel_fn = architecture
+        _, params = init_fn(jax.random.PRNGKey(0), (-1, 40))
+        calls.append((params[0][0].shape, n_samples, seed))
+
+        def scaled(x1, x2=None, get=None):
+            if isinstance(get, str):
+                return 2.0 * kernel_fn(x1, x2, get)
+            out = kernel_fn(x1, x2, get)
+            fields = collections.namedtuple("Kernels", get)
+            return fields(**{name: 2.0 * getattr(out, name) for name in get})
+
+        return scaled
+
+    monkeypatch.setattr(finite, "monte_carlo_kernel_fn", stand_in)
+    experiment.ENSEMBLES.clear()
+    point = dict(dataset="mnist1d", labels="parity", n_train=12, n_test=8, depth=2, W_std=1.3)
+    times = dict(t_grid=(0.0, math.inf), quantities=("mse", "loss_gibbs"))
+    finite_w = experiment.evaluate_point(**point, width=32, n_samples=3, mc_seed=5, **times)
+    infinite = experiment.evaluate_point(**point, **times)
+    assert calls == [((40, 32), 3, 5)]
+    np.testing.assert_allclose(finite_w["mse"], infinite["mse"], rtol=1e-8)
+    # Gibbs loss at t = 0: (1/2) E y^2 + (k/2) s + const with s the prior variance, doubled.
+    gap = finite_w["loss_gibbs"].iloc[0] - infinite["loss_gibbs"].iloc[0]
+    ds = data.mnist1d(12, 8, labels="parity")
+    from ntk_info.architectures import fc
+
+    with float64():
+        prior = np.asarray(fc(2, W_std=1.3)[2](ds.x_test, None, "nngp")).diagonal()
+    np.testing.assert_allclose(gap, 0.5 * np.mean(prior), rtol=1e-8)
