@@ -186,6 +186,11 @@ class EnsembleCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def entries(self) -> list[tuple[EnsembleKey, tuple[Any, Any]]]:
+        """The cached (key, (Dataset, InfiniteEnsemble)) pairs, least recently used first."""
+        with self._lock:
+            return list(self._entries.items())
+
     def clear(self) -> None:
         """Drops every entry and resets the counters."""
         with self._lock:

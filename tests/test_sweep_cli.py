@@ -174,7 +174,7 @@ def test_label_noise_is_data_shuffle_labels_of_the_subsample():
     experiment.ENSEMBLES.clear()
     point = dict(dataset="mnist1d", labels="parity", n_train=20, n_pool=30, n_test=10, depth=2)
     experiment.evaluate_point(**point, label_noise=0.5, noise_seed=3, tau_grid=(1.0,))
-    ((key, (ds, ensemble)),) = experiment.ENSEMBLES._entries.items()
+    ((key, (ds, ensemble)),) = experiment.ENSEMBLES.entries()
     expected = data.shuffle_labels(
         data.subsample(data.mnist1d(30, 10, labels="parity"), 20), 0.5, seed=3
     )
