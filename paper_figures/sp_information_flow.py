@@ -24,7 +24,7 @@ from ntk_info import estimators, tasks
 NAME = "sp_information_flow"
 BETA = 0.1
 SETTINGS = {
-    "quick": dict(networks=1, steps=1000, records=7, n_points=256, se=1e-2),
+    "quick": dict(networks=1, steps=1000, records=6, n_points=128, se=1e-2),
     "full": dict(networks=5, steps=8000, records=25, n_points=1024, se=2e-3),
 }
 
