@@ -8,8 +8,9 @@ as in Goldfeld et al.'s code, full score matrices for the known-conditional Info
 trained critics have no baseline installed here (benchmark-mi needs jax <= 0.4.33): time only.
 Data: x ~ N(0, I_d), z = 0.6 x + 0.8 eps (I = -(d/2) log 0.64), or a tanh layer of x for the
 layer estimators. Each row: value of candidate and baseline, seconds, ratio baseline / candidate
-(> 1: the candidate is faster). The first call of a jitted estimator includes its compilation:
-each candidate is called once before timing.
+(> 1: the candidate is faster). The mixture-engine estimators (KDE, SP, known-conditional)
+are called once before timing; the times of the jitted k-NN scan and of the critics include
+their compilation (each new shape compiles once).
 
 Usage: python benchmarks/bench_estimators.py [--quick]
 """
