@@ -244,4 +244,5 @@ def test_bad_input_raises_clear_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
+
 # generalization_table: tests/test_generalization.py.
