@@ -5,6 +5,12 @@ multiplies the distortion); spec dualib.md §4. Training is jax + optax, resumab
 """
 
 from ntk_info.variational.encoders import Model, build_model
+from ntk_info.variational.layerwise import (
+    LayerwiseResult,
+    layerwise_vs_end_to_end,
+    train_end_to_end,
+    train_layerwise,
+)
 from ntk_info.variational.losses import (
     batch_metrics,
     categorical_kl,
@@ -44,4 +50,8 @@ __all__ = [
     "VariationalResult",
     "train",
     "beta_sweep",
+    "LayerwiseResult",
+    "layerwise_vs_end_to_end",
+    "train_end_to_end",
+    "train_layerwise",
 ]
