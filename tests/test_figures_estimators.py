@@ -31,3 +31,11 @@ def test_sp_information_flow(tmp_path):
     assert ((frame["true"] >= 0) & (frame["true"] <= frame["log_n"] + 1e-9)).all()
     tol = 4 * np.hypot(frame["sp_se"], frame["true_se"]) + 0.02
     assert ((frame["sp"] - frame["true"]).abs() <= tol).all()
+
+
+def test_kde_planes(tmp_path):
+    """ "kde_planes": both KDE bounds lie in [0, log N] and I(T;Y) bounds in [0, log 2]."""
+    frame, _ = run_quick("kde_planes", tmp_path)
+    for col in ("ixt_upper", "ixt_lower"):
+        assert ((frame[col] >= -1e-9) & (frame[col] <= frame["log_n"] + 1e-9)).all()
+    assert (frame["ity_upper"] <= np.log(2) + 1e-9).all() and (frame["ity_lower"] >= -1e-9).all()
