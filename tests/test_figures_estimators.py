@@ -39,3 +39,12 @@ def test_kde_planes(tmp_path):
     for col in ("ixt_upper", "ixt_lower"):
         assert ((frame[col] >= -1e-9) & (frame[col] <= frame["log_n"] + 1e-9)).all()
     assert (frame["ity_upper"] <= np.log(2) + 1e-9).all() and (frame["ity_lower"] >= -1e-9).all()
+
+
+def test_mine_layer(tmp_path):
+    """ "mine_layer": InfoNCE <= LOO (+ noise) and both in [0, log N] at every step."""
+    frame, _ = run_quick("mine_layer", tmp_path)
+    assert (
+        frame["infonce"] <= frame["loo"] + 3 * np.hypot(frame["infonce_se"], frame["loo_se"])
+    ).all()
+    assert ((frame["infonce"] >= 0) & (frame["loo"] <= frame["log_n"] + 1e-9)).all()
