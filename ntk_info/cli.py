@@ -181,9 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="resumable sweep of a TOML configuration (see configs/)")
     w.add_argument("config", type=Path, help="the sweep's TOML file")
     w.add_argument("--store", type=Path, default=None, help="result store (default OUT/store)")
-    where = w.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None, help="dask LocalCluster workers")
-    where.add_argument("--scheduler", default=None, help="address of a dask scheduler")
+    _executor_arguments(w)
     w.add_argument("--out", type=Path, default=None, help="output directory (default sweeps/NAME)")
     w.add_argument("--no-progress", action="store_true")
     f = sub.add_parser("figures", help="run the paper_figures/ scripts (all when none is named)")
@@ -196,17 +194,48 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--store", type=Path, default=None, help="resumable store (default OUT/store-*)")
     e.add_argument("--out", type=Path, default=Path("estimators_benchmark"))
     e.add_argument("--no-progress", action="store_true")
+    _executor_arguments(e)
+    _benchmark_grid_arguments(e)
     return parser
+
+
+def _executor_arguments(command: argparse.ArgumentParser) -> None:
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="dask LocalCluster workers")
+    where.add_argument("--scheduler", default=None, help="address of a dask scheduler")
+
+
+def _benchmark_grid_arguments(command: argparse.ArgumentParser) -> None:
+    """Overrides of the benchmark grid's entries (default: the --quick or full grid's)."""
+    grid = command.add_argument_group("grid (each replaces the chosen scale's entry)")
+    grid.add_argument("--tasks", nargs="+", default=None, help="ground-truth tasks")
+    grid.add_argument("--estimators", nargs="+", default=None, help="estimator names")
+    grid.add_argument("--dims", type=int, nargs="+", default=None, help="task dimensions")
+    grid.add_argument("--mis", type=float, nargs="+", default=None, help="true MIs, nats")
+    grid.add_argument("--n-samples", type=int, nargs="+", default=None, help="sample sizes")
+    grid.add_argument("--seeds", type=int, default=None, help="repetitions (seeds 0..S-1)")
+    grid.add_argument("--steps", type=int, default=None, help="neural critics' training steps")
 
 
 def _estimators_benchmark(args: argparse.Namespace) -> int:
     from ntk_info import estimators_benchmark as bench
+    from ntk_info.executors import executor_for
 
     scale = "quick" if args.quick else "full"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     store = args.store if args.store is not None else out / f"store-{scale}"
-    raw = bench.run(scale, store=store, progress=not args.no_progress)
+    overrides = {
+        key: getattr(args, key)
+        for key in ("tasks", "estimators", "dims", "mis", "n_samples", "steps")
+        if getattr(args, key) is not None
+    }
+    if args.seeds is not None:
+        overrides["seeds"] = tuple(range(args.seeds))
+    with executor_for(args.workers, args.scheduler) as executor:
+        raw = bench.run(
+            scale, store=store, executor=executor, progress=not args.no_progress, **overrides
+        )
     summary = bench.summarize(raw)
     raw.to_csv(out / "raw.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)

@@ -269,6 +269,13 @@ def grid(
     """The ragged grid of applicable points: known-noise estimators only on tasks with one
     common noise variance (noisy_network)."""
     present = available_estimators()
+    known = [*SAMPLE_ESTIMATORS, *KNOWN_NOISE_ESTIMATORS]
+    unknown = [e for e in estimators or () if e not in known]
+    if unknown or not set(tasks) <= set(TASKS):
+        raise ValueError(
+            f"Unknown estimators {unknown} or tasks {sorted(set(tasks) - set(TASKS))}; "
+            f"estimators: {known}; tasks: {list(TASKS)}."
+        )
     names = [e for e in estimators if e in present] if estimators is not None else present
     points = []
     for task in tasks:

@@ -15,16 +15,15 @@ interruption or not, computes only what is missing.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ntk_info.executors import executor_for
 from ntk_info.experiment import evaluate_point
 from ntk_info.sweep import sweep
 from ntk_info.sweep_config import SweepConfig, load_config
@@ -33,41 +32,6 @@ __all__ = ["run_sweep", "plot_sweep", "result_columns"]
 
 #: Grid arguments that hold tuples (recorded in the store's manifest, left out of the CSV).
 _TUPLE_ARGS = ("t_grid", "tau_grid", "quantities", "bounds")
-
-
-@contextlib.contextmanager
-def _executor(workers: int | None, scheduler: str | None, processes: bool = True) -> Iterator[Any]:
-    """None (serial), a dask Client on a LocalCluster of `workers`, or one on `scheduler`."""
-    if workers is not None and scheduler is not None:
-        raise ValueError("Pass --workers N or --scheduler ADDRESS, not both.")
-    if workers is not None and (int(workers) != workers or workers < 1):
-        raise ValueError(f"--workers must be an integer >= 1, got {workers}.")
-    if scheduler is None and workers is None:
-        yield None
-        return
-    try:
-        import distributed
-    except ImportError:
-        distributed = None
-    if scheduler is not None:
-        if distributed is None:
-            raise ValueError("--scheduler needs dask.distributed: pip install 'ntk-info[dask]'.")
-        with distributed.Client(scheduler) as client:
-            yield client
-        return
-    if distributed is None:  # a process pool does the same job without dask
-        import concurrent.futures as cf
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(int(workers), mp_context=ctx) as pool:
-            yield pool
-        return
-    cluster = distributed.LocalCluster(
-        n_workers=int(workers), threads_per_worker=1, processes=processes, dashboard_address=None
-    )
-    with cluster, distributed.Client(cluster) as client:
-        yield client
 
 
 def result_columns(config: SweepConfig) -> list[list[str]]:
@@ -187,7 +151,7 @@ def run_sweep(
     out = Path("sweeps") / config.path.stem if out is None else Path(out)
     store = out / "store" if store is None else Path(store)
     out.mkdir(parents=True, exist_ok=True)
-    with _executor(workers, scheduler, processes) as executor:
+    with executor_for(workers, scheduler, processes) as executor:
         table = sweep(
             config.grid, evaluate_point, store=store, executor=executor, progress=progress
         )

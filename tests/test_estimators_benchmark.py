@@ -47,3 +47,30 @@ def test_bad_task_and_scale_raise():
         bench.run("medium", store="unused")
     with pytest.raises(ValueError, match="mi"):
         bench.build_task("noisy_network", 2, 10.0)
+
+
+def test_cli_grid_overrides_on_two_workers_match_serial(tmp_path):
+    """--tasks/--estimators/--dims/--mis/--n-samples/--seeds replace the grid's entries, and a
+    run on a 2-worker dask cluster gives the serial run's estimates (same seeds, same points)."""
+    args = ["estimators-benchmark", "--quick", "--no-progress", "--tasks", "gaussian"]
+    args += ["--estimators", "ksg", "kozachenko_leonenko", "--dims", "1", "3", "--mis", "0.5"]
+    args += ["--n-samples", "150", "--seeds", "3"]
+    assert main([*args, "--out", str(tmp_path / "serial")]) == 0
+    assert main([*args, "--out", str(tmp_path / "dask"), "--workers", "2"]) == 0
+    serial = pd.read_csv(tmp_path / "serial" / "raw.csv")
+    assert len(serial) == 2 * 1 * 1 * 3 * 2
+    assert set(serial["dim"]) == {1, 3} and set(serial["seed"]) == {0, 1, 2}
+    assert set(serial["estimator"]) == {"ksg", "kozachenko_leonenko"}
+    np.testing.assert_allclose(serial["true_mi"], 0.5, atol=1e-12)
+    dask = pd.read_csv(tmp_path / "dask" / "raw.csv")
+    np.testing.assert_array_equal(dask["estimate"], serial["estimate"])
+
+
+def test_unknown_estimator_or_task_in_grid_raises():
+    """A misspelt estimator or task is refused by name, not silently dropped from the grid."""
+    with pytest.raises(ValueError, match="ksgg"):
+        bench.grid(
+            tasks=["gaussian"], dims=[1], mis=[1.0], n_samples=[100], seeds=[0], estimators=["ksgg"]
+        )
+    with pytest.raises(ValueError, match="spirals"):
+        bench.grid(tasks=["spirals"], dims=[1], mis=[1.0], n_samples=[100], seeds=[0])
