@@ -3,18 +3,36 @@
 Shared by the issue-10 figures that follow information over the training of a small network:
 x in {-1, 1}^12 (all 4096 patterns, as in SZT), labels from a fixed nonlinear rule (the SZT
 labels are not distributed with the toolkit), targets +-1 one-hot; an erf (tanh-like) or relu
-net 12-10-10-2 (`architectures.fc`) trained by full-batch gradient descent on squared loss
-(`finite.train_ensemble`), its output layer recorded at log-spaced steps.
+net 12-10-10-2 (`architectures.fc`) trained by full-batch gradient descent on squared loss.
+`train` (`finite.train_ensemble`) records the output layer at log-spaced steps; `train_layers`
+trains the same nets with the same steps and records every layer (both hidden layers after
+their activation, and the output), as Saxe et al. and Lorenzen et al. plot them.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
 from ntk_info import finite
 from ntk_info.architectures import fc
+
+SEED = 0
+WIDTH, W_STD, B_STD = 10, 2.0**0.5, 0.1
+LAYER_NAMES = ("hidden 1", "hidden 2", "output")
+
+
+def network(activation: str):
+    """(init_fn, apply_fn, kernel_fn) of the 12-10-10-2 net (`architectures.fc`, NTK param.)."""
+    return fc(3, width=WIDTH, activation=activation, out_dim=2, W_std=W_STD, b_std=B_STD)
+
+
+def record_steps(steps: int, records: int) -> np.ndarray:
+    """Step 0 and `records - 1` log-spaced steps up to `steps` (duplicates merged)."""
+    record = np.geomspace(1, steps, records - 1).round().astype(int)
+    return np.unique(np.r_[0, record])
 
 
 def dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -32,8 +50,7 @@ def train(
     """`networks` independently initialised nets trained on `dataset()`; outputs recorded at
     step 0 and `records - 1` log-spaced steps up to `steps`."""
     x, _, targets = dataset()
-    init_fn, apply_fn, _ = fc(3, width=10, activation=activation, out_dim=2)
-    record = np.geomspace(1, steps, records - 1).round().astype(int)
+    init_fn, apply_fn, _ = network(activation)
     return finite.train_ensemble(
         init_fn,
         apply_fn,
@@ -43,6 +60,109 @@ def train(
         n_networks=networks,
         learning_rate=lr,
         steps=steps,
-        record_steps=np.unique(np.r_[0, record]),
-        seed=0,
+        record_steps=record_steps(steps, records),
+        seed=SEED,
     )
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """Every layer's activations of M trained nets at S recorded steps.
+
+    Attributes:
+      steps: (S,) gradient-descent steps (0 = initialisation).
+      layers: one (M, S, n, width) array per layer, in `LAYER_NAMES` order: the two hidden
+        layers after their activation, then the (linear) output layer.
+      names: `LAYER_NAMES`.
+    """
+
+    steps: np.ndarray
+    layers: tuple[np.ndarray, ...]
+    names: tuple[str, ...] = LAYER_NAMES
+
+
+def _activation_function(activation: str):
+    import jax
+
+    functions = {"erf": jax.scipy.special.erf, "relu": jax.nn.relu, "tanh": jax.numpy.tanh}
+    if activation not in functions:
+        raise ValueError(f"`activation` must be one of {sorted(functions)}, got {activation!r}.")
+    return functions[activation]
+
+
+def layer_activations(params, x, activation: str) -> tuple:
+    """Every layer of the `network(activation)` at `params`, computed layer by layer.
+
+    h_0 = x; z_l = (W_std / sqrt(fan_in)) h_{l-1} W_l + b_std b_l (stax `Dense`, NTK
+    parameterization); h_l = phi(z_l) for the hidden layers, the output is z_L (no activation).
+
+    Args:
+      params: the stax `serial` parameters [(W_1, b_1), (), (W_2, b_2), (), (W_3, b_3)].
+      x: (n, 12) inputs.
+      activation: 'erf', 'relu' or 'tanh'.
+
+    Returns:
+      (h_1 (n, 10), h_2 (n, 10), f (n, 2)).
+    """
+    import jax.numpy as jnp
+
+    phi = _activation_function(activation)
+    dense = [p for p in params if len(p) == 2]
+    h, out = x, []
+    for i, (w, b) in enumerate(dense):
+        z = (W_STD / jnp.sqrt(h.shape[-1])) * (h @ w) + B_STD * b
+        h = z if i == len(dense) - 1 else phi(z)
+        out.append(h)
+    return tuple(out)
+
+
+def train_layers(
+    *, networks: int, steps: int, records: int, activation: str = "erf", lr: float = 0.5
+) -> LayerRecord:
+    """`train`'s nets (same seeds, steps, float32 dynamics), every layer recorded.
+
+    Every net j starts from `network(activation)`'s init at `jax.random.split(PRNGKey(SEED),
+    networks)[j]` and takes full-batch steps theta <- theta - lr grad 0.5 mean((f(X) - Y)^2), as
+    `finite.train_ensemble` does; at each of `record_steps(steps, records)` the layers are
+    evaluated on all 4096 inputs (`layer_activations`).
+
+    Returns:
+      `LayerRecord` with layers (networks, S, 4096, 10), (…, 10), (…, 2).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    _activation_function(activation)
+    x, _, targets = dataset()
+    init_fn, apply_fn, _ = network(activation)
+    xd, yd = jnp.asarray(x, jnp.float32), jnp.asarray(targets, jnp.float32)
+    keys = jax.random.split(jax.random.PRNGKey(SEED), networks)
+    params = jax.jit(jax.vmap(lambda key: init_fn(key, xd.shape)[1]))(keys)
+    params = jax.tree_util.tree_map(lambda p: p.astype(jnp.float32), params)
+    advance = _trainer(apply_fn)
+    layers = jax.jit(jax.vmap(lambda p: layer_activations(p, xd, activation)))
+    eta, done, recorded = jnp.float32(lr), 0, []
+    steps_recorded = record_steps(steps, records)
+    for target in steps_recorded:
+        params = advance(params, xd, yd, eta, int(target - done))
+        done = int(target)
+        recorded.append([np.asarray(h, dtype=np.float64) for h in layers(params)])
+    per_layer = tuple(np.stack(step_layers, axis=1) for step_layers in zip(*recorded, strict=True))
+    return LayerRecord(steps=steps_recorded, layers=per_layer)
+
+
+def _trainer(apply_fn):
+    """jit((params, x, y, eta, n) -> params after n GD steps on 0.5 mean((f - y)^2)), vmapped."""
+    import jax
+    import jax.numpy as jnp
+
+    def step(params, x, y, eta):
+        grads = jax.grad(lambda p: 0.5 * jnp.mean((apply_fn(p, x) - y) ** 2))(params)
+        return jax.tree_util.tree_map(lambda p, g: p - eta * g, params, grads)
+
+    block_step = jax.vmap(step, in_axes=(0, None, None, None))
+
+    def advance(params, x, y, eta, n_steps):
+        return jax.lax.fori_loop(0, n_steps, lambda _, p: block_step(p, x, y, eta), params)
+
+    return jax.jit(advance)

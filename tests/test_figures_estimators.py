@@ -16,11 +16,19 @@ def test_estimators_on_ensembles(tmp_path):
 
 
 def test_quantized_exact_vs_binned(tmp_path):
-    """ "quantized_exact_vs_binned": exact counts bounded by log 4096; I(T;Y) <= H(Y) = log 2;
-    the 4-bit exact value never exceeds the 8-bit one (a coarser quantization of the layer)."""
+    """ "quantized_exact_vs_binned": every layer of both nets is in the CSV; exact counts bounded
+    by log 4096 and I(T;Y) by H(Y) = log 2; the 4-bit exact value never exceeds the 8-bit one
+    (255 = 17 * 15: every 4-bit cell is a union of 8-bit cells); I(T;Y) <= I(X;T) = H(T) for
+    every scheme (T is a function of X)."""
     frame, _ = run_quick("quantized_exact_vs_binned", tmp_path)
+    layers = {"hidden 1", "hidden 2", "output"}
+    for activation in ("erf", "relu"):
+        assert set(frame.loc[frame["activation"] == activation, "layer"]) == layers
     assert (frame["ixt"] <= np.log(4096) + 1e-9).all() and (frame["ity"] <= np.log(2) + 1e-9).all()
-    wide = frame.pivot_table(index=["network", "step"], columns="scheme", values="ixt")
+    assert (frame["ity"] >= -1e-9).all() and (frame["ity"] <= frame["ixt"] + 1e-9).all()
+    wide = frame.pivot_table(
+        index=["activation", "layer", "network", "step"], columns="scheme", values="ixt"
+    )
     assert (wide["exact_4bit"] <= wide["exact_8bit"] + 1e-9).all()
 
 
@@ -34,11 +42,17 @@ def test_sp_information_flow(tmp_path):
 
 
 def test_kde_planes(tmp_path):
-    """ "kde_planes": both KDE bounds lie in [0, log N] and I(T;Y) bounds in [0, log 2]."""
+    """ "kde_planes": every layer of both nets is in the CSV; in each layer both KDE bounds of
+    I(X;T) lie in [0, log N] with upper >= lower, and the I(T;Y) bounds in [0, log 2]."""
     frame, _ = run_quick("kde_planes", tmp_path)
-    for col in ("ixt_upper", "ixt_lower"):
-        assert ((frame[col] >= -1e-9) & (frame[col] <= frame["log_n"] + 1e-9)).all()
-    assert (frame["ity_upper"] <= np.log(2) + 1e-9).all() and (frame["ity_lower"] >= -1e-9).all()
+    for (activation, layer), sub in frame.groupby(["activation", "layer"]):
+        assert len(sub) > 0, (activation, layer)
+        for col in ("ixt_upper", "ixt_lower"):
+            assert ((sub[col] >= -1e-9) & (sub[col] <= sub["log_n"] + 1e-9)).all(), layer
+        assert (sub["ixt_upper"] >= sub["ixt_lower"] - 1e-9).all(), layer
+        assert (sub["ity_upper"] <= np.log(2) + 1e-9).all() and (sub["ity_lower"] >= -1e-9).all()
+    assert set(frame["layer"]) == {"hidden 1", "hidden 2", "output"}
+    assert set(frame["activation"]) == {"erf", "relu"}
 
 
 def test_mine_layer(tmp_path):
