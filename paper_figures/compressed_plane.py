@@ -88,6 +88,7 @@ def make(scale: str):
     """The information planes of the four layers over training and the ground-truth check."""
     setting = SETTINGS[scale]
     frame = pd.DataFrame(_plane_rows(setting) + _truth_rows(TRUTH_N))
+    frame["epoch"] = frame["epoch"].astype("Int64")  # empty on the ground-truth rows
     frame["log_classes"] = np.log(10)
     return frame, _figure(frame)
 
@@ -152,7 +153,8 @@ def _layer_claims(plane: pd.DataFrame) -> list[Claim]:
                 f"{layer}: report fitting (I(L;Y) rises) and compression (I(X;L) falls late), "
                 "Butakov et al.: both in most layers",
                 True,
-                f"I(L;Y) {ily[0]:.3f} -> max {ily.max():.3f} (rise {rise:.3f}, "
+                f"I(L;Y) {ily[0]:.3f} -> max {ily.max():.3f} -> final {ily[-1]:.3f} "
+                f"(rise {rise:.3f}, "
                 f"{'fitting' if fits else 'no fitting'}); I(X;L) {ixl[0]:.3f} -> peak "
                 f"{ixl[peak]:.3f} at epoch {int(epochs[peak])} -> final {ixl[-1]:.3f} (drop "
                 f"{drop:.3f}, {'compresses' if compresses else 'no compression: not reproduced'})",
