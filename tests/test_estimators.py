@@ -262,3 +262,28 @@ def test_compressed_recovers_mi_of_embedded_gaussians():
         assert value == pytest.approx(truth, abs=0.1), estimator
     direct = estimators.kozachenko_leonenko(x, z)
     assert estimators.compressed(big_x, big_z, dim=2) == pytest.approx(direct, abs=0.03)
+
+
+def test_whitening_is_exact_and_removes_bias_of_mixed_correlated_blocks():
+    """h(X) = h(WX) - log|det W|: the whitened KL entropy of A x equals that of x plus
+    log|det A| (to rounding: whitening maps both samples to the same points up to a rotation,
+    and Euclidean k-NN distances are rotation-invariant only up to the Cholesky's choice, so
+    compare the entropy of a lower-triangular A, which the Cholesky reproduces exactly).
+    On 4 + 4 correlated Gaussians whose blocks are mixed by a random linear map, the whitened
+    KL MI is closer to the truth than the standardized one (mean over five seeds, n = 1000)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((800, 3))
+    lower = np.tril(rng.standard_normal((3, 3))) + 3 * np.eye(3)
+    plain = knn.whitened_entropy(knn.kozachenko_leonenko_entropy)
+    assert plain(x @ lower.T) == pytest.approx(
+        plain(x) + np.log(abs(np.linalg.det(lower))), abs=1e-9
+    )
+    white, standardized = [], []
+    mix_x, mix_z = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    for seed in SEEDS:
+        x, z, truth = gaussian_pair(4, 0.8, 1000, seed)
+        x, z = x @ mix_x, z @ mix_z
+        white.append(estimators.kozachenko_leonenko(x, z) - truth)
+        standardized.append(estimators.kozachenko_leonenko(x, z, whiten=False) - truth)
+    assert abs(np.mean(white)) < 0.5 * abs(np.mean(standardized))
+    assert abs(np.mean(white)) < 0.3

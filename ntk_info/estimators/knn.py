@@ -19,6 +19,7 @@ Distances come from KD-trees in low dimension and a chunked brute-force scan abo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "weighted_kl_entropy",
     "wkl_weights",
     "default_wkl_k",
+    "whitened_entropy",
 ]
 
 Metric = Literal["chebyshev", "euclidean"]
@@ -196,7 +198,35 @@ def _check_n(x: np.ndarray, k: int) -> None:
         raise ValueError(f"need more samples than k = {k} neighbours, got n = {x.shape[0]}.")
 
 
-def _mi_from_entropies(x: Any, z: Any, entropy, standardize: bool, min_samples: int) -> float:
+def whitened_entropy(entropy: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
+    """The entropy estimator applied after whitening: h(X) = h(L^-1 (X - mean)) + log|det L|.
+
+    L is the Cholesky factor of the sample covariance (C = L L^T), so W = L^-1 makes the
+    sample covariance the identity and h(X) = h(WX) - log|det W| holds exactly; k-NN
+    estimators are least biased on such isotropic samples (Butakov et al.'s preprocessing).
+    """
+
+    def whitened(points: np.ndarray) -> float:
+        centred = points - points.mean(axis=0)
+        try:
+            chol = np.linalg.cholesky(centred.T @ centred / (len(points) - 1))
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                "the sample covariance is singular (collinear or constant columns): "
+                "whitening needs full-rank samples; drop the redundant columns or pass "
+                "whiten=False."
+            ) from None
+        white = np.linalg.solve(chol, centred.T).T
+        return entropy(white) + float(np.sum(np.log(np.diag(chol))))
+
+    return whitened
+
+
+def _mi_from_entropies(
+    x: Any, z: Any, entropy, standardize: bool, min_samples: int, whiten: bool = False
+) -> float:
+    if whiten:
+        entropy = whitened_entropy(entropy)
     if is_labels(x):
         z = as_samples("z", z)
         y = as_labels("x", x, z.shape[0])
@@ -217,7 +247,13 @@ def _mi_from_entropies(x: Any, z: Any, entropy, standardize: bool, min_samples: 
 
 
 def kozachenko_leonenko(
-    x: Any, z: Any, *, k: int = 5, standardize: bool = True, path: NeighborPath = "auto"
+    x: Any,
+    z: Any,
+    *,
+    k: int = 5,
+    standardize: bool = True,
+    whiten: bool = True,
+    path: NeighborPath = "auto",
 ) -> float:
     """I(X;Z) = h(X) + h(Z) - h(X,Z) from Kozachenko-Leonenko entropies, nats.
 
@@ -226,6 +262,8 @@ def kozachenko_leonenko(
       z: (n, d_z) samples.
       k: neighbour order (each entropy).
       standardize: unit-variance columns first (a per-column scaling cancels in the MI).
+      whiten: estimate each entropy on whitened samples (`whitened_entropy`), as Butakov
+        et al.; exact in the MI, and it removes most of the bias correlated blocks cause.
       path: 'auto', 'tree' or 'brute'.
 
     Returns:
@@ -239,11 +277,17 @@ def kozachenko_leonenko(
     def entropy(points: np.ndarray) -> float:
         return _weighted_entropy(points, np.eye(k)[-1], path)
 
-    return _mi_from_entropies(x, z, entropy, standardize, k + 1)
+    return _mi_from_entropies(x, z, entropy, standardize, k + 1, whiten)
 
 
 def weighted_kl(
-    x: Any, z: Any, *, k: int | None = None, standardize: bool = True, path: NeighborPath = "auto"
+    x: Any,
+    z: Any,
+    *,
+    k: int | None = None,
+    standardize: bool = True,
+    whiten: bool = True,
+    path: NeighborPath = "auto",
 ) -> float:
     """I(X;Z) = h(X) + h(Z) - h(X,Z) from weighted KL entropies (`weighted_kl_entropy`), nats.
 
@@ -252,6 +296,7 @@ def weighted_kl(
       z: (n, d_z) samples.
       k: neighbours per entropy (default `default_wkl_k(d)` for each block's d).
       standardize: unit-variance columns first.
+      whiten: estimate each entropy on whitened samples (`whitened_entropy`), as Butakov et al.
       path: 'auto', 'tree' or 'brute'.
 
     Returns:
@@ -269,4 +314,4 @@ def weighted_kl(
         _check_n(points, order)
         return _weighted_entropy(points, wkl_weights(d, order), path)
 
-    return _mi_from_entropies(x, z, entropy, standardize, (k or 5) + 1)
+    return _mi_from_entropies(x, z, entropy, standardize, (k or 5) + 1, whiten)
