@@ -81,9 +81,9 @@ def ksg(
       metric: 'chebyshev' (max-norm within X and within Z, the paper's) or 'euclidean'
         (Euclidean within X and within Z, as benchmark-mi); the joint distance is always the
         max of the two.
-      path: 'auto' (KD-trees in dimension <= 8, else a jitted chunked brute-force scan),
-        'tree' or 'brute'; the same numbers either way (the Euclidean joint radius always
-        uses the scan).
+      path: 'auto' (KD-trees for the k-NN radius up to 32 joint dimensions and for the
+        counts up to 8, else a jitted chunked brute-force scan), 'tree' or 'brute'; the same
+        numbers either way (the Euclidean joint radius always uses the scan).
 
     Returns:
       float, nats (can be slightly negative for independent variables).
