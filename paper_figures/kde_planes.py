@@ -24,7 +24,7 @@ LEARNING_RATES = {"erf": 0.5, "relu": 0.1}
 COMPRESSION_NATS = 0.05  # a drop of the I(X;T) upper bound from its peak larger than this
 SETTINGS = {
     "quick": dict(networks=1, steps=1000, records=6, n_points=512),
-    "full": dict(networks=5, steps=8000, records=25, n_points=4096),
+    "full": dict(networks=4, steps=8000, records=20, n_points=4096),
 }
 
 

@@ -38,6 +38,7 @@ SCHEMES = {
     "bin_saxe_0.07": ("binning", dict(bin_size=0.07)),
 }
 BINNED = [s for s in SCHEMES if s.startswith("bin")]
+BIN_STYLES = ("--", ":", "-.")
 
 
 def _layer_rows(x: np.ndarray, labels: np.ndarray, t: np.ndarray, accuracy: float) -> list:
@@ -91,9 +92,10 @@ def _figure(frame: pd.DataFrame):
             row[0].plot([], [], "-", color=f"C{i}", label=layer)
             steps = np.maximum(ixt.index.to_numpy(), 0.5)
             row[1].plot(steps, ixt["exact_8bit"], "-o", ms=3, color=f"C{i}", label=layer)
-            for j, scheme in enumerate(BINNED):
-                style = ("--", ":", "-.")[j]
-                row[2].plot(steps, ixt[scheme], style, color=f"C{i}", label=f"{layer}, {scheme}")
+            for style, scheme in zip(BIN_STYLES, BINNED, strict=True):
+                row[2].plot(steps, ixt[scheme], style, color=f"C{i}")
+        for style, scheme in zip(BIN_STYLES, BINNED, strict=True):
+            row[2].plot([], [], style, color="k", label=f"{scheme} (colour: layer)")
         row[0].set_title(f"{activation}: exact planes (8-bit solid, 4-bit dashed)", fontsize=9)
         row[0].set_xlabel("I(X;T) (nats)")
         row[0].set_ylabel("I(T;Y) (nats)")
@@ -104,7 +106,7 @@ def _figure(frame: pd.DataFrame):
             ax.set_xlabel("gradient-descent step (step 0 at 0.5)")
             ax.set_ylabel("I(X;T) (nats)")
         row[0].legend(fontsize=7)
-        row[2].legend(fontsize=5, ncol=3)
+        row[2].legend(fontsize=7)
     fig.tight_layout()
     return fig
 
