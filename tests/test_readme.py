@@ -18,3 +18,5 @@ def test_readme_quickstart_runs():
     assert pred.mean.shape == (52, ds.n_test, 10) and pred.var.shape == (52, ds.n_test)
     assert {"izx_lower", "izy_lower", "mse"} <= set(namespace["plane"].columns)
     assert namespace["dual"].ixt.shape == (1000,)
+    assert abs(namespace["kl_nats"] - namespace["task"].mutual_information) < 0.2
+    assert abs(namespace["ksg_nats"] - namespace["task"].mutual_information) < 0.3
