@@ -17,7 +17,10 @@ Tasks (`ntk_info.tasks`), `dim` their size and `mi` the targeted true MI in nats
   hidden_layer     its first hidden layer read out through `dim` units (NNGP kernel), plus noise.
 The channel tasks' truth is the mixture engine's MC with se `mi_se` (default 2e-3 nats).
 
-Estimators: sample estimators (`SAMPLE_ESTIMATORS`) see the samples (x, z) only; known-noise
+Estimators: sample estimators (`SAMPLE_ESTIMATORS`) see the samples (x, z) only (the
+entropy-based KL, WKL and compressed estimators get x as integer labels when its rows repeat,
+as on the channel tasks: I = h(Z) - sum_x p(x) h(Z|X=x), which needs > k samples per input, so
+n >= a few times k * N); known-noise
 estimators (`KNOWN_NOISE_ESTIMATORS`: pairwise KDE bounds, SP, known-conditional critics) see
 the sampled inputs, their clean outputs f(x) and beta, and run on the tasks with a common noise
 variance (noisy_network).
@@ -74,6 +77,8 @@ KNOWN_NOISE_ESTIMATORS: dict[str, dict[str, Any]] = {
     "mine_known_conditional": dict(steps=1000),
 }
 NEURAL = ("mine", "nwj", "infonce", "mine_known_conditional")
+#: Sample estimators that take integer labels for a discrete x (see `_as_labels_if_discrete`).
+LABEL_ESTIMATORS = ("kozachenko_leonenko", "weighted_kl", "compressed")
 
 #: The grids: `run(scale="quick")` takes seconds (no trained critics: their jit compilation
 #: alone takes tens of seconds on 2 cores), "full" hours on 2 cores.
@@ -207,12 +212,25 @@ def _call(estimator: str, x: np.ndarray, z: np.ndarray, clean, beta, steps: int 
     if estimator in NEURAL and steps is not None:
         options["steps"] = steps
     if estimator in SAMPLE_ESTIMATORS:
+        if estimator in LABEL_ESTIMATORS:
+            x = _as_labels_if_discrete(x)
         return fn(x, z, **options)
     if estimator in ("kde_upper", "kde_lower"):
         return fn(x, clean, noise_variance=beta**2, **options)
     if estimator == "sample_propagation":
         return fn(x, clean, beta=beta, **options)
     return fn(x, clean, noise_std=beta, **options)
+
+
+def _as_labels_if_discrete(x: np.ndarray) -> np.ndarray:
+    """x's rows as integer labels when they repeat (X uniform over a finite set), else x.
+
+    Entropy-based k-NN estimators cannot estimate h(X) of a discrete X (zero neighbour
+    distances), but they take labels: I(X;Z) = h(Z) - sum_x p(x) h(Z | X = x), which is what a
+    user with a discrete X would call.
+    """
+    values, labels = np.unique(x, axis=0, return_inverse=True)
+    return labels.reshape(-1) if len(values) < len(x) else x
 
 
 def run_point(
