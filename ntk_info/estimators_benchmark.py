@@ -379,21 +379,33 @@ def plot(summary: pd.DataFrame, *, columns: int = 4):
     rows = max(1, -(-len(names) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.0 * rows), squeeze=False)
     colours = {t: f"C{i}" for i, t in enumerate(dict.fromkeys(summary["task"]))}
-    top = float(np.nanmax(summary[["true_mi", "estimate"]].to_numpy())) * 1.1 + 0.1
+    truth = float(np.nanmax(summary["true_mi"].to_numpy()))
+    low, top = -0.25 * truth - 0.5, 2.5 * truth + 1.0  # binning's log n stays in view
     for ax, name in zip(axes.flat, names, strict=False):
         part = summary[summary["estimator"] == name]
         for task, sub in part.groupby("task", sort=False):
             ax.errorbar(
                 sub["true_mi"],
-                sub["estimate"],
+                sub["estimate"].clip(low, top),
                 yerr=sub["std"].fillna(0.0),
                 fmt="o",
                 ms=3,
                 color=colours[task],
                 label=task,
             )
-        ax.plot([0, top], [0, top], "k--", lw=0.8)
-        ax.set_title(name, fontsize=9)
+        ax.plot([0, truth], [0, truth], "k--", lw=0.8)
+        ax.set_ylim(low, top)
+        outside = int(((part["estimate"] < low) | (part["estimate"] > top)).sum())
+        failed = int(part["estimate"].isna().sum())
+        note = ", ".join(
+            text
+            for count, text in (
+                (outside, f"{outside} off scale (at the edge)"),
+                (failed, f"{failed} failed"),
+            )
+            if count
+        )
+        ax.set_title(name + (f"\n{note}" if note else ""), fontsize=9)
         ax.set_xlabel("true I(X;Z) (nats)")
         ax.set_ylabel("estimate (nats)")
     for ax in list(axes.flat)[len(names) :]:
