@@ -166,3 +166,79 @@ def _trainer(apply_fn):
         return jax.lax.fori_loop(0, n_steps, lambda _, p: block_step(p, x, y, eta), params)
 
     return jax.jit(advance)
+
+
+def train_parameters(
+    *, networks: int, steps: int, records: int, activation: str = "erf", lr: float = 0.5
+) -> tuple[np.ndarray, list]:
+    """`train_layers`'s nets and steps, their parameters (not activations) at each record.
+
+    Same initialisation (`jax.random.split(PRNGKey(SEED), networks)`) and float32 full-batch
+    gradient descent on 0.5 mean((f(X) - Y)^2) as `train_layers`, so `layer_activations` of
+    the returned parameters reproduces its layers.
+
+    Returns:
+      (steps (S,), [params at each step]): each params the stax `serial` list with a leading
+      network axis M on every array, as float64 numpy arrays.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    _activation_function(activation)
+    x, _, targets = dataset()
+    init_fn, apply_fn, _ = network(activation)
+    xd, yd = jnp.asarray(x, jnp.float32), jnp.asarray(targets, jnp.float32)
+    keys = jax.random.split(jax.random.PRNGKey(SEED), networks)
+    params = jax.jit(jax.vmap(lambda key: init_fn(key, xd.shape)[1]))(keys)
+    params = jax.tree_util.tree_map(lambda p: p.astype(jnp.float32), params)
+    advance = _trainer(apply_fn)
+    eta, done, recorded = jnp.float32(lr), 0, []
+    steps_recorded = record_steps(steps, records)
+    for target in steps_recorded:
+        params = advance(params, xd, yd, eta, int(target - done))
+        done = int(target)
+        recorded.append(jax.tree_util.tree_map(lambda p: np.asarray(p, np.float64), params))
+    return steps_recorded, recorded
+
+
+def noisy_layer_samples(
+    params, x: np.ndarray, activation: str, *, beta: float, replicas: int, seed: int
+) -> tuple[np.ndarray, ...]:
+    """Clean pre-noise samples S_l of Goldfeld et al.'s noisy version of one net, every layer.
+
+    T_0 = x; S_l = f_l(T_{l-1}) (`layer_activations`' layer l: phi of the NTK-parameterised
+    dense map for the hidden layers, the dense map alone for the output); T_l = S_l + beta
+    Z_l, Z_l ~ N(0, I) independent across layers, inputs and replicas. S_1 is deterministic;
+    S_2, S_3 carry the noise of the earlier layers, `replicas` independent chains per input.
+
+    Args:
+      params: one net's stax `serial` parameters (no network axis).
+      x: (n, 12) inputs.
+      activation: 'erf', 'relu' or 'tanh'.
+      beta: noise standard deviation (Goldfeld et al.: 0.1 for the SZT net).
+      replicas: R >= 1 chains per input; seed: seed of the Gaussian noise.
+
+    Returns:
+      (S_1 (n, 10), S_2 (n, R, 10), S_3 (n, R, 2)), float64.
+
+    Reference: Goldfeld et al., "Estimating Information Flow in Deep Neural Networks", ICML
+    2019, sec. 2 (T_l = S_l + Z_l, S_l = sigma(A_l T_{l-1} + b_l)).
+    """
+    import scipy.special
+
+    _activation_function(activation)
+    phi = {"erf": scipy.special.erf, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}[
+        activation
+    ]
+    rng = np.random.default_rng(seed)
+    dense = [[np.asarray(a, np.float64) for a in p] for p in params if len(p) == 2]
+    t = np.asarray(x, np.float64)
+    out = []
+    for i, (w, b) in enumerate(dense):
+        z = (W_STD / np.sqrt(t.shape[-1])) * (t @ w) + B_STD * b
+        s = z if i == len(dense) - 1 else phi(z)
+        out.append(s)
+        if i == 0:
+            s = np.repeat(s[:, None, :], replicas, axis=1)
+        t = s + beta * rng.standard_normal(s.shape)
+    return tuple(out)

@@ -33,12 +33,36 @@ def test_quantized_exact_vs_binned(tmp_path):
 
 
 def test_sp_information_flow(tmp_path):
-    """ "sp_information_flow": SP and the MC truth stay in [0, log N]; their difference is within
-    the claims' tolerance (re-checked here from the CSV)."""
+    """ "sp_information_flow": every layer of the noisy net is in the CSV; re-checked from its
+    numbers against facts independent of the estimator: layer 1's SP agrees with the mixture
+    engine's MC truth (independent seed and the lower-variance pointwise form) within 4
+    combined se + 0.02 nats (the tolerance of the claim: 4 se keeps a false alarm below 1e-4
+    per row, 0.02 absorbs the plug-in's O(1/n) bias); the data-processing inequality
+    I(X;T_1) >= I(X;T_2) >= I(X;T_3) (a Markov chain) and I(T;Y) <= I(X;T) (Y is a function
+    of X) within 4 combined se + 0.02; I(X;T) in [0, log N], I(T;Y) in [0, log 2] within
+    4 se; H(Bin(S)) of a deterministic layer in [0, log N]."""
     frame, _ = run_quick("sp_information_flow", tmp_path)
-    assert ((frame["true"] >= 0) & (frame["true"] <= frame["log_n"] + 1e-9)).all()
-    tol = 4 * np.hypot(frame["sp_se"], frame["true_se"]) + 0.02
-    assert ((frame["sp"] - frame["true"]).abs() <= tol).all()
+    assert set(frame["layer"]) == {"hidden 1", "hidden 2", "output"}
+    first = frame[frame["layer"] == "hidden 1"]
+    assert (
+        first["true"].notna().all() and frame.loc[frame["layer"] != "hidden 1", "true"].isna().all()
+    )
+    tol = 4 * np.hypot(first["ixt_se"], first["true_se"]) + 0.02
+    assert ((first["ixt"] - first["true"]).abs() <= tol).all()
+    wide = frame.pivot_table(index=["network", "step"], columns="layer", values=["ixt", "ixt_se"])
+    for upper, lower in (("hidden 1", "hidden 2"), ("hidden 2", "output")):
+        se = np.hypot(wide["ixt_se"][upper], wide["ixt_se"][lower])
+        assert (wide["ixt"][lower] <= wide["ixt"][upper] + 4 * se + 0.02).all(), (upper, lower)
+    assert (
+        frame["ity"] <= frame["ixt"] + 4 * np.hypot(frame["ity_se"], frame["ixt_se"]) + 0.02
+    ).all()
+    assert (frame["ixt"] + 4 * frame["ixt_se"] >= 0).all()
+    assert (frame["ixt"] - 4 * frame["ixt_se"] <= frame["log_n"]).all()
+    assert (frame["ity"] + 4 * frame["ity_se"] >= 0).all()
+    assert (frame["ity"] - 4 * frame["ity_se"] <= np.log(2)).all()
+    assert (
+        (frame["binned_clean"] >= -1e-9) & (frame["binned_clean"] <= frame["log_n"] + 1e-9)
+    ).all()
 
 
 def test_kde_planes(tmp_path):
