@@ -6,7 +6,9 @@ labels are not distributed with the toolkit), targets +-1 one-hot; an erf (tanh-
 net 12-10-10-2 (`architectures.fc`) trained by full-batch gradient descent on squared loss.
 `train` (`finite.train_ensemble`) records the output layer at log-spaced steps; `train_layers`
 trains the same nets with the same steps and records every layer (both hidden layers after
-their activation, and the output), as Saxe et al. and Lorenzen et al. plot them.
+their activation, and the output), as Saxe et al. and Lorenzen et al. plot them;
+`train_parameters` returns the same nets' parameters, and `noisy_layer_samples` evaluates one
+as Goldfeld et al.'s noisy net (N(0, beta^2 I) after every layer, R noise chains per input).
 """
 
 from __future__ import annotations
