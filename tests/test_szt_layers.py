@@ -59,3 +59,45 @@ def test_unknown_activation_is_refused():
     """A name outside the recorder's activations fails with a message naming the choices."""
     with pytest.raises(ValueError, match="activation"):
         _szt.train_layers(networks=1, steps=1, records=2, activation="gelu")
+
+
+def test_trained_parameters_reproduce_the_recorded_layers():
+    """`train_parameters` returns, at each recorded step, weights whose `layer_activations`
+    equal `train_layers`' recorded layers (same init and float32 descent: 1e-5)."""
+    setting = dict(networks=2, steps=40, records=3, activation="erf", lr=0.5)
+    record = _szt.train_layers(**setting)
+    steps, params = _szt.train_parameters(**setting)
+    np.testing.assert_array_equal(steps, record.steps)
+    x, _, _ = _szt.dataset()
+    for s, at_step in enumerate(params):
+        for net in range(2):
+            one = [tuple(a[net] for a in layer) for layer in at_step]
+            layers = _szt.layer_activations(one, x, "erf")
+            for got, want in zip(layers, record.layers, strict=True):
+                np.testing.assert_allclose(np.asarray(got), want[net, s], atol=1e-5, rtol=0)
+
+
+def test_noisy_layer_samples_without_noise_and_with_noise():
+    """beta = 0: every replica equals the deterministic layers (independent numpy evaluation
+    against `layer_activations`). beta > 0: S_1 stays deterministic, the replicas of S_2 differ
+    and their spread matches the first-order propagation of the layer-1 noise (the Jacobian of
+    f_2 at S_1 times beta) at beta = 1e-3: median ratio within 2 %, every unit within 25 %."""
+    _, params = _szt.train_parameters(networks=1, steps=5, records=2)
+    one = [tuple(a[0] for a in layer) for layer in params[-1]]
+    x = _szt.dataset()[0][:64]
+    clean = [np.asarray(a) for a in _szt.layer_activations(one, x, "erf")]
+    s1, s2, s3 = _szt.noisy_layer_samples(one, x, "erf", beta=0.0, replicas=3, seed=0)
+    np.testing.assert_allclose(s1, clean[0], atol=1e-6)
+    for got, want in ((s2, clean[1]), (s3, clean[2])):
+        assert got.shape == (64, 3, want.shape[-1])
+        np.testing.assert_allclose(got, np.repeat(want[:, None], 3, axis=1), atol=1e-6)
+    beta = 1e-3
+    n1, n2, _ = _szt.noisy_layer_samples(one, x, "erf", beta=beta, replicas=400, seed=1)
+    np.testing.assert_allclose(n1, s1, atol=0)
+    w, b = (np.asarray(a, np.float64) for a in one[2])
+    pre = (_szt.W_STD / np.sqrt(w.shape[0])) * (s1 @ w) + _szt.B_STD * b
+    slope = 2 / np.sqrt(np.pi) * np.exp(-(pre**2))  # erf'
+    jac_rows = (_szt.W_STD / np.sqrt(w.shape[0])) * slope[:, None, :] * w[None]  # (n, 10, 10)
+    predicted = beta * np.sqrt((jac_rows**2).sum(axis=1))  # std of each unit of S_2
+    ratio = n2.std(axis=1, ddof=1) / predicted  # each a 400-sample std: ~3.5 % noise
+    assert abs(np.median(ratio) - 1) < 0.02 and np.abs(ratio - 1).max() < 0.25
