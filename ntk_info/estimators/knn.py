@@ -219,6 +219,20 @@ def _check_n(x: np.ndarray, k: int) -> None:
         raise ValueError(f"need more samples than k = {k} neighbours, got n = {x.shape[0]}.")
 
 
+def _whiten(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """(L^-1 (points - mean), log|det L|), L the Cholesky factor of the sample covariance."""
+    centred = points - points.mean(axis=0)
+    try:
+        chol = np.linalg.cholesky(centred.T @ centred / (len(points) - 1))
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "the sample covariance is singular (collinear or constant columns, or fewer "
+            "samples than dimensions): whitening needs full-rank samples; drop the redundant "
+            "columns or pass whiten=False."
+        ) from None
+    return np.linalg.solve(chol, centred.T).T, float(np.sum(np.log(np.diag(chol))))
+
+
 def whitened_entropy(entropy: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
     """The entropy estimator applied after whitening: h(X) = h(L^-1 (X - mean)) + log|det L|.
 
@@ -228,17 +242,8 @@ def whitened_entropy(entropy: Callable[[np.ndarray], float]) -> Callable[[np.nda
     """
 
     def whitened(points: np.ndarray) -> float:
-        centred = points - points.mean(axis=0)
-        try:
-            chol = np.linalg.cholesky(centred.T @ centred / (len(points) - 1))
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                "the sample covariance is singular (collinear or constant columns): "
-                "whitening needs full-rank samples; drop the redundant columns or pass "
-                "whiten=False."
-            ) from None
-        white = np.linalg.solve(chol, centred.T).T
-        return entropy(white) + float(np.sum(np.log(np.diag(chol))))
+        white, log_det = _whiten(points)
+        return entropy(white) + log_det
 
     return whitened
 
@@ -246,12 +251,12 @@ def whitened_entropy(entropy: Callable[[np.ndarray], float]) -> Callable[[np.nda
 def _mi_from_entropies(
     x: Any, z: Any, entropy, standardize: bool, min_samples: int, whiten: bool = False
 ) -> float:
-    if whiten:
-        entropy = whitened_entropy(entropy)
     if is_labels(x):
         z = as_samples("z", z)
         y = as_labels("x", x, z.shape[0])
-        if standardize:
+        if whiten:  # one W for h(Z) and every h(Z|Y=y): log|det W| cancels, small classes too
+            z = _whiten(z)[0]
+        elif standardize:
             z = standardize_columns(z)
         counts = np.bincount(y)
         if counts.min() < min_samples:
@@ -261,6 +266,8 @@ def _mi_from_entropies(
             )
         conditional = sum(c / y.size * entropy(z[y == label]) for label, c in enumerate(counts))
         return float(entropy(z) - conditional)
+    if whiten:
+        entropy = whitened_entropy(entropy)
     x, z = samples(x, z, min_samples=min_samples, why="more samples than neighbours")
     if standardize:
         x, z = standardize_columns(x), standardize_columns(z)
@@ -285,6 +292,7 @@ def kozachenko_leonenko(
       standardize: unit-variance columns first (a per-column scaling cancels in the MI).
       whiten: estimate each entropy on whitened samples (`whitened_entropy`), as Butakov
         et al.; exact in the MI, and it removes most of the bias correlated blocks cause.
+        With labels, z is whitened once by its pooled covariance (exact as well).
       path: 'auto', 'tree' or 'brute'.
 
     Returns:
