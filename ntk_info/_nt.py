@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import sys
 import types
 import warnings
@@ -114,6 +115,60 @@ def _import_real_experimental() -> types.ModuleType:
     return real
 
 
+class _ShapeTolerantNumpy(types.ModuleType):
+    """`jax.numpy` whose `size` and `shape` also read `jax.ShapeDtypeStruct`s.
+
+    neural-tangents' empirical kernels call ``jnp.size`` / ``jnp.shape`` on the abstract
+    leaves of `jax.eval_shape`; newer JAX deprecates that ("In a future JAX release this will
+    be an error"). Everything else is `jax.numpy` itself.
+    """
+
+    def __init__(self, jnp: types.ModuleType):
+        super().__init__("jax.numpy", jnp.__doc__)
+        self._jnp = jnp
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jnp, name)
+
+    def size(self, a: Any, axis: int | None = None) -> int:
+        if _is_abstract(a):
+            return math.prod(a.shape) if axis is None else a.shape[axis]
+        return self._jnp.size(a, axis)
+
+    def shape(self, a: Any) -> tuple[int, ...]:
+        return tuple(a.shape) if _is_abstract(a) else self._jnp.shape(a)
+
+
+def _is_abstract(a: Any) -> bool:
+    import jax
+
+    return isinstance(a, jax.ShapeDtypeStruct)
+
+
+def _jnp_warns_on_abstract_arrays() -> bool:
+    import jax
+    import jax.numpy as jnp
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            jnp.size(jax.ShapeDtypeStruct((2,), jnp.float32))
+        except TypeError:
+            return True
+    return bool(caught)
+
+
+def _tolerate_abstract_shapes() -> list[str]:
+    """Gives neural-tangents' empirical module the shape-tolerant `jnp` where JAX needs it."""
+    empirical = sys.modules.get("neural_tangents._src.empirical")
+    if empirical is None or isinstance(empirical.jnp, _ShapeTolerantNumpy):
+        return []
+    if not _jnp_warns_on_abstract_arrays():
+        return []
+    empirical.jnp = _ShapeTolerantNumpy(empirical.jnp)
+    return ["neural_tangents._src.empirical.jnp.size/shape"]
+
+
 def load() -> types.ModuleType:
     """Returns the `neural_tangents` module, importable on any supported JAX, without TensorFlow."""
     restore_removed_jax_names()
@@ -121,7 +176,9 @@ def load() -> types.ModuleType:
         stand_in = _DeferredExperimental(_EXPERIMENTAL)
         stand_in.__path__ = []  # a package, so that `from . import experimental` binds it
         sys.modules[_EXPERIMENTAL] = stand_in
-    return importlib.import_module("neural_tangents")
+    nt = importlib.import_module("neural_tangents")
+    _tolerate_abstract_shapes()
+    return nt
 
 
 def check_empirical_implementation(implementation: Any) -> Any:
