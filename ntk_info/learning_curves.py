@@ -55,10 +55,27 @@ def _check_fractions(label_noise: Sequence[float]) -> list[float]:
     return fractions
 
 
-def _fingerprint(dataset: data.Dataset, times: np.ndarray, settings: dict[str, Any]) -> str:
-    """SHA-256 prefix of the data, the times and the settings: the store's configuration key."""
+def _architecture_probe(architecture: Any, x: np.ndarray) -> np.ndarray:
+    """The NNGP and NTK kernels of `architecture` on (up to) 4 inputs: what identifies it.
+
+    Two architectures that agree there (to the last bit) give the same ensembles on this data
+    for every practical purpose; any change of depth, activation, weight or bias scale shows.
+    """
+    from ntk_info.architectures import as_kernel_fn
+
+    probe = np.asarray(x[:4], dtype=np.float64)
+    kernels = as_kernel_fn(architecture)(probe, None, ("nngp", "ntk"))
+    return np.concatenate([np.ravel(np.asarray(k, dtype=np.float64)) for k in kernels])
+
+
+def _fingerprint(
+    dataset: data.Dataset, times: np.ndarray, settings: dict[str, Any], architecture: Any
+) -> str:
+    """SHA-256 prefix of the data, the times, the settings and the architecture's kernels on a
+    few inputs: the store's configuration key."""
     digest = hashlib.sha256()
-    for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test, times):
+    probe = _architecture_probe(architecture, dataset.x_train)
+    for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test, times, probe):
         digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
     digest.update(repr(sorted(settings.items())).encode())
     return digest.hexdigest()[:16]
@@ -177,8 +194,9 @@ def learning_curve(
         the data distribution the bounds speak of is the noisy one, while error_test and
         error_gap use the clean test labels (Zhang et al.'s measurement).
     The points run through `sweep.sweep`: with a `store` a killed run resumes where it
-    stopped. The store is keyed by a fingerprint of the data, the times and the settings
-    (column `config`), not of the architecture: use one store per architecture.
+    stopped. The store is keyed by a fingerprint of the data, the times, the settings and the
+    architecture (its kernels on a few inputs) (column `config`): a store written for another
+    configuration is refused, not mixed.
 
     Args:
       dataset: a `data.Dataset`; its training split must hold max(n_train) points.
@@ -217,7 +235,7 @@ def learning_curve(
         seed=int(seed),
         information_columns=bool(information_columns),
     )
-    config = _fingerprint(dataset, times, {**settings, **table_options})
+    config = _fingerprint(dataset, times, {**settings, **table_options}, architecture)
     fn = functools.partial(
         _point,
         dataset=dataset,

@@ -195,7 +195,8 @@ def test_random_label_control_gap_and_bounds_rise_with_the_shuffled_fraction(dat
     orthant information's PAC-Bayes bound and the NTK norm are larger with random labels than
     with clean ones at n = 30 and 60, and increase strictly over the three fractions at n = 60
     (at n = 30 the NTK norm is 2.93, 4.73, 4.60: too few points to order 0.5 and 1); also the
-    learning-curve table's shape, and a rerun on the same store returns the same table."""
+    learning-curve table's shape, and a rerun on the same store returns the same table, while
+    another architecture on that store is refused."""
     kwargs = dict(t=[np.inf], information_columns=False, orthant_samples=2000)
     kwargs["bounds"] = ["ntk_norm", "pac_bayes_realizable"]
     table = learning_curve(dataset, fc(2), [30, 60], [0.0, 0.5, 1.0], store=tmp_path, **kwargs)
@@ -209,6 +210,8 @@ def test_random_label_control_gap_and_bounds_rise_with_the_shuffled_fraction(dat
                 assert np.all(np.diff(values) > 0), (n, name, values)
     again = learning_curve(dataset, fc(2), [30, 60], [0.0, 0.5, 1.0], store=tmp_path, **kwargs)
     pd.testing.assert_frame_equal(again, table)
+    with pytest.raises(ValueError, match="grid"):  # another architecture: refused, not mixed
+        learning_curve(dataset, fc(3), [30, 60], [0.0, 0.5, 1.0], store=tmp_path, **kwargs)
 
 
 def test_learning_curve_bad_input(dataset):
