@@ -205,3 +205,24 @@ def test_bad_training_input_raises(digits):
     with pytest.raises(ValueError, match="onehot"):
         train(data.digits(50, 20, labels="parity"), beta=1.0, progress=False)
     del jax
+
+
+def test_run_fingerprint_tells_teachers_apart_by_their_outputs(digits):
+    """A teacher's predict is a closure (no pickle): the run fingerprint hashes its outputs on
+    the first training inputs, so two teachers that differ give two runs (two checkpoints),
+    while the same teacher function rebuilt gives the same run; temperatures count too."""
+    from ntk_info.variational import TeacherNoise
+    from ntk_info.variational.checkpoint import fingerprint
+
+    w = np.random.default_rng(0).standard_normal((digits.x_train.shape[1], 10))
+
+    def teacher(scale):
+        return lambda x: scale * (x @ w)
+
+    def run_id(noise):
+        return fingerprint(digits, dict(beta=1.0, noise=noise))
+
+    same = run_id(TeacherNoise(teacher(1.0))), run_id(TeacherNoise(teacher(1.0)))
+    assert same[0] == same[1]
+    assert run_id(TeacherNoise(teacher(2.0))) != same[0]
+    assert run_id(TeacherNoise(teacher(1.0), temperature=2.0)) != same[0]

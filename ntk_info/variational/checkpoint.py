@@ -10,6 +10,7 @@ replays exactly the steps of the uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -29,8 +30,9 @@ FILENAME = "state.pkl"
 def fingerprint(dataset: Any, config: dict[str, Any]) -> str:
     """SHA-256 (hex) of a dataset's arrays and of a run's arguments: identifies a run.
 
-    Each argument is hashed by its pickle; one that does not pickle (a closure, e.g. a
-    teacher's predict) by its type's name only.
+    Each argument is hashed by its pickle; one that does not pickle by its fields (a
+    dataclass) or, for a function such as a teacher's predict, by its outputs on the first 64
+    training inputs (`_describe`).
 
     Args:
       dataset: has x_train, y_train, x_test, y_test arrays.
@@ -43,12 +45,31 @@ def fingerprint(dataset: Any, config: dict[str, Any]) -> str:
     for name in ("x_train", "y_train", "x_test", "y_test"):
         digest.update(np.ascontiguousarray(getattr(dataset, name), np.float64).tobytes())
     for key in sorted(config):
-        try:
-            text = pickle.dumps(config[key], protocol=4)
-        except Exception:
-            text = type(config[key]).__qualname__.encode()
-        digest.update(key.encode() + b"=" + text)
+        digest.update(key.encode() + b"=" + _describe(config[key], dataset.x_train[:64]))
     return digest.hexdigest()
+
+
+def _describe(value: Any, probe: np.ndarray) -> bytes:
+    """Bytes that identify an argument: its pickle; for a dataclass that does not pickle (a
+    noise model holding a closure), its fields one by one; for a function, its outputs on the
+    first training inputs (a teacher's logits), else its type's name."""
+    try:
+        return pickle.dumps(value, protocol=4)
+    except Exception:
+        pass
+    name = type(value).__qualname__.encode()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return name + b"".join(
+            f.name.encode() + b":" + _describe(getattr(value, f.name), probe) for f in fields
+        )
+    if callable(value):
+        try:
+            outputs = np.asarray(value(np.asarray(probe)), dtype=np.float64)
+        except Exception:
+            return name
+        return name + np.ascontiguousarray(outputs).tobytes()
+    return name
 
 
 def _to_numpy(tree: Any) -> Any:
