@@ -134,6 +134,22 @@ def train_layers(
     import jax
     import jax.numpy as jnp
 
+    xd = jnp.asarray(dataset()[0], jnp.float32)
+    layers = jax.jit(jax.vmap(lambda p: layer_activations(p, xd, activation)))
+    steps_recorded, recorded = [], []
+    for step, params in _descent(networks, steps, records, activation, lr):
+        steps_recorded.append(step)
+        recorded.append([np.asarray(h, dtype=np.float64) for h in layers(params)])
+    per_layer = tuple(np.stack(step_layers, axis=1) for step_layers in zip(*recorded, strict=True))
+    return LayerRecord(steps=np.asarray(steps_recorded), layers=per_layer)
+
+
+def _descent(networks: int, steps: int, records: int, activation: str, lr: float):
+    """Yields (step, float32 parameters of every net) at each `record_steps(steps, records)`:
+    init at `jax.random.split(PRNGKey(SEED), networks)`, full-batch gradient descent."""
+    import jax
+    import jax.numpy as jnp
+
     _activation_function(activation)
     x, _, targets = dataset()
     init_fn, apply_fn, _ = network(activation)
@@ -142,15 +158,11 @@ def train_layers(
     params = jax.jit(jax.vmap(lambda key: init_fn(key, xd.shape)[1]))(keys)
     params = jax.tree_util.tree_map(lambda p: p.astype(jnp.float32), params)
     advance = _trainer(apply_fn)
-    layers = jax.jit(jax.vmap(lambda p: layer_activations(p, xd, activation)))
-    eta, done, recorded = jnp.float32(lr), 0, []
-    steps_recorded = record_steps(steps, records)
-    for target in steps_recorded:
+    eta, done = jnp.float32(lr), 0
+    for target in record_steps(steps, records):
         params = advance(params, xd, yd, eta, int(target - done))
         done = int(target)
-        recorded.append([np.asarray(h, dtype=np.float64) for h in layers(params)])
-    per_layer = tuple(np.stack(step_layers, axis=1) for step_layers in zip(*recorded, strict=True))
-    return LayerRecord(steps=steps_recorded, layers=per_layer)
+        yield int(target), params
 
 
 def _trainer(apply_fn):
@@ -184,23 +196,12 @@ def train_parameters(
       network axis M on every array, as float64 numpy arrays.
     """
     import jax
-    import jax.numpy as jnp
 
-    _activation_function(activation)
-    x, _, targets = dataset()
-    init_fn, apply_fn, _ = network(activation)
-    xd, yd = jnp.asarray(x, jnp.float32), jnp.asarray(targets, jnp.float32)
-    keys = jax.random.split(jax.random.PRNGKey(SEED), networks)
-    params = jax.jit(jax.vmap(lambda key: init_fn(key, xd.shape)[1]))(keys)
-    params = jax.tree_util.tree_map(lambda p: p.astype(jnp.float32), params)
-    advance = _trainer(apply_fn)
-    eta, done, recorded = jnp.float32(lr), 0, []
-    steps_recorded = record_steps(steps, records)
-    for target in steps_recorded:
-        params = advance(params, xd, yd, eta, int(target - done))
-        done = int(target)
+    steps_recorded, recorded = [], []
+    for step, params in _descent(networks, steps, records, activation, lr):
+        steps_recorded.append(step)
         recorded.append(jax.tree_util.tree_map(lambda p: np.asarray(p, np.float64), params))
-    return steps_recorded, recorded
+    return np.asarray(steps_recorded), recorded
 
 
 def noisy_layer_samples(
