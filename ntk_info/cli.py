@@ -59,89 +59,116 @@ def demo(
     writes `<out>/information_plane.png`, `<out>/quantities.png` and
     `<out>/information_plane.csv`, and returns the DataFrame.
     """
-    import pandas as pd
     from tqdm.auto import tqdm
-
-    from ntk_info import information, plotting
-    from ntk_info.architectures import fc
-    from ntk_info.ensemble import InfiniteEnsemble
-    from ntk_info.gib import gib_curve_from_dataset
 
     w_stds = [float(W_std)] if np.ndim(W_std) == 0 else [float(w) for w in W_std]
     steps = tqdm(total=2 * len(w_stds) + 1, desc="demo", disable=not progress, file=sys.stderr)
     start = time.perf_counter()
     ds = _load(dataset, n_train, n_test, seed)
     tau = np.concatenate([[0.0], np.logspace(-3, 3, n_times), [np.inf]])
+    arch = dict(depth=depth, activation=activation, b_std=b_std)
+    plane = dict(n_points=n_points, n_draws=n_draws, seed=seed)
+    frame = _demo_planes(ds, w_stds, tau, arch, plane, steps)
+    steps.set_postfix_str("plots")
+    out = Path(out)
+    paths = _write_demo_outputs(frame, ds, out, by="W_std" if len(w_stds) > 1 else None)
+    steps.update()
+    steps.close()
+    header = (
+        f"Infinite ensembles of fc({depth}, {activation}, b_std={b_std:.3g}, "
+        f"W_std in {', '.join(f'{w:.3g}' for w in w_stds)}) "
+        f"on {dataset}: n_train={ds.n_train}, n_test={ds.n_test}, k={ds.n_outputs}"
+    )
+    _print_demo_table(frame, header, runs=len(w_stds), per_run=len(tau))
+    print(f"Wrote {', '.join(map(str, paths))} in {time.perf_counter() - start:.1f} s.")
+    return frame
+
+
+def _demo_planes(ds, w_stds, tau, arch: dict, plane: dict, steps):
+    """One information plane per W_std (kernels + eigendecomposition, then the plane)."""
+    import pandas as pd
+
+    from ntk_info import information
+    from ntk_info.architectures import fc
+    from ntk_info.ensemble import InfiniteEnsemble
+
     frames = []
     for w in w_stds:
         steps.set_postfix_str(f"W_std={w:.3g}: kernels + eigendecomposition")
-        arch = fc(depth, activation=activation, W_std=w, b_std=b_std, out_dim=ds.n_outputs)
-        ensemble = InfiniteEnsemble(arch, ds.x_train, ds.y_train)
+        ensemble = InfiniteEnsemble(
+            fc(
+                arch["depth"],
+                activation=arch["activation"],
+                W_std=w,
+                b_std=arch["b_std"],
+                out_dim=ds.n_outputs,
+            ),
+            ds.x_train,
+            ds.y_train,
+        )
         steps.update()
         steps.set_postfix_str(f"W_std={w:.3g}: information plane")
         frame = information.information_plane_from_dataset(
             ensemble,
             ds,
             ensemble.time_from_tau(tau),
-            n_points=n_points,
-            n_draws=n_draws,
-            seed=seed,
             sigma2="fit" if ds.labels == "regression" else None,
+            **plane,
         )
         frame.insert(0, "W_std", w)
         frames.append(frame)
         steps.update()
-    frame = pd.concat(frames, ignore_index=True)
-    n_batch = int(frame["n_points"].iloc[0])
-    steps.set_postfix_str("plots")
-    out = Path(out)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write_demo_outputs(frame, ds, out: Path, by: str | None) -> list[Path]:
+    """information_plane.png (with the Gaussian-IB optimum where known), quantities.png and
+    information_plane.csv in `out`; returns their paths."""
+    from ntk_info import plotting
+    from ntk_info.gib import gib_curve_from_dataset
+
     out.mkdir(parents=True, exist_ok=True)
     gib = None
     if ds.gaussian is not None:
         gib = lambda ix: gib_curve_from_dataset(ds, ix)  # noqa: E731
-    by = "W_std" if len(w_stds) > 1 else None
+    paths = [out / "information_plane.png", out / "quantities.png", out / "information_plane.csv"]
     fig = plotting.plot_information_plane(frame, gib=gib, by=by)
-    fig.savefig(out / "information_plane.png", dpi=120, bbox_inches="tight")
+    fig.savefig(paths[0], dpi=120, bbox_inches="tight")
     columns = [c for c in ("loss_gibbs", "loss_bayes", "mse", "mean_var") if c in frame]
     fig = plotting.plot_quantities(frame, columns, x="tau", by=by)
-    fig.savefig(out / "quantities.png", dpi=120, bbox_inches="tight")
-    frame.to_csv(out / "information_plane.csv", index=False)
-    steps.update()
-    steps.close()
+    fig.savefig(paths[1], dpi=120, bbox_inches="tight")
+    frame.to_csv(paths[2], index=False)
+    return paths
 
-    shown = [
-        c
-        for c in (
-            "W_std",
-            "t",
-            "tau",
-            "mse",
-            "accuracy",
-            "mean_var",
-            "loss_gibbs",
-            "izx_lower",
-            "izx_upper",
-            "izy_lower",
-        )
-        if c in frame
-    ]
-    per_run = len(tau)
+
+_DEMO_COLUMNS = (
+    "W_std",
+    "t",
+    "tau",
+    "mse",
+    "accuracy",
+    "mean_var",
+    "loss_gibbs",
+    "izx_lower",
+    "izx_upper",
+    "izy_lower",
+)
+
+
+def _print_demo_table(frame, header: str, runs: int, per_run: int) -> None:
+    """The header and 15 evenly spaced times of every run."""
+    import pandas as pd
+
+    n_batch = int(frame["n_points"].iloc[0])
+    shown = [c for c in _DEMO_COLUMNS if c in frame]
     picks = np.unique(np.linspace(0, per_run - 1, 15).round().astype(int))
-    rows = np.concatenate([picks + i * per_run for i in range(len(w_stds))])
+    rows = np.concatenate([picks + i * per_run for i in range(runs)])
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(
-            f"Infinite ensembles of fc({depth}, {activation}, b_std={b_std:.3g}, "
-            f"W_std in {', '.join(f'{w:.3g}' for w in w_stds)}) "
-            f"on {dataset}: n_train={ds.n_train}, n_test={ds.n_test}, k={ds.n_outputs}; "
-            f"I(Z;X) bounds on N={n_batch} test points (cap log N = "
+            f"{header}; I(Z;X) bounds on N={n_batch} test points (cap log N = "
             f"{np.log(n_batch):.3f} nats)."
         )
         print(frame.iloc[rows][shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    print(
-        f"Wrote {out / 'information_plane.png'}, {out / 'quantities.png'}, "
-        f"{out / 'information_plane.csv'} in {time.perf_counter() - start:.1f} s."
-    )
-    return frame
 
 
 def _dualib(out: Path, n_betas: int, tol: float) -> None:
