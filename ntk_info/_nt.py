@@ -22,6 +22,7 @@ Two things stand between neural-tangents 0.6.5 (its last release) and a current 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import math
@@ -145,6 +146,7 @@ def _is_abstract(a: Any) -> bool:
     return isinstance(a, jax.ShapeDtypeStruct)
 
 
+@functools.cache
 def _jnp_warns_on_abstract_arrays() -> bool:
     import jax
     import jax.numpy as jnp

@@ -9,6 +9,7 @@ ntk-info estimators-benchmark  every MI estimator on every ground-truth task (--
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Sequence
@@ -66,9 +67,13 @@ def demo(
     start = time.perf_counter()
     ds = _load(dataset, n_train, n_test, seed)
     tau = np.concatenate([[0.0], np.logspace(-3, 3, n_times), [np.inf]])
-    arch = dict(depth=depth, activation=activation, b_std=b_std)
+    from ntk_info.architectures import fc
+
+    architecture = functools.partial(
+        fc, depth, activation=activation, b_std=b_std, out_dim=ds.n_outputs
+    )
     plane = dict(n_points=n_points, n_draws=n_draws, seed=seed)
-    frame = _demo_planes(ds, w_stds, tau, arch, plane, steps)
+    frame = _demo_planes(ds, w_stds, tau, architecture, plane, steps)
     steps.set_postfix_str("plots")
     out = Path(out)
     paths = _write_demo_outputs(frame, ds, out, by="W_std" if len(w_stds) > 1 else None)
@@ -84,28 +89,18 @@ def demo(
     return frame
 
 
-def _demo_planes(ds, w_stds, tau, arch: dict, plane: dict, steps):
-    """One information plane per W_std (kernels + eigendecomposition, then the plane)."""
+def _demo_planes(ds, w_stds, tau, architecture, plane: dict, steps):
+    """One information plane per W_std (kernels + eigendecomposition, then the plane);
+    `architecture(W_std=w)` gives the stax triple."""
     import pandas as pd
 
     from ntk_info import information
-    from ntk_info.architectures import fc
     from ntk_info.ensemble import InfiniteEnsemble
 
     frames = []
     for w in w_stds:
         steps.set_postfix_str(f"W_std={w:.3g}: kernels + eigendecomposition")
-        ensemble = InfiniteEnsemble(
-            fc(
-                arch["depth"],
-                activation=arch["activation"],
-                W_std=w,
-                b_std=arch["b_std"],
-                out_dim=ds.n_outputs,
-            ),
-            ds.x_train,
-            ds.y_train,
-        )
+        ensemble = InfiniteEnsemble(architecture(W_std=w), ds.x_train, ds.y_train)
         steps.update()
         steps.set_postfix_str(f"W_std={w:.3g}: information plane")
         frame = information.information_plane_from_dataset(

@@ -36,10 +36,9 @@ SETTINGS = {
 }
 
 
-def clustered_fraction(codewords: np.ndarray, radius: float) -> float:
-    """Fraction of inputs whose codeword has another input's within Euclidean `radius`."""
-    distance, _ = cKDTree(codewords).query(codewords, k=2)
-    return float(np.mean(distance[:, 1] <= radius))
+def nearest_codeword_distances(codewords: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each input's codeword to the nearest other input's: (n,)."""
+    return cKDTree(codewords).query(codewords, k=2)[0][:, 1]
 
 
 def _layer_rows(x, labels, params, seeds, setting) -> list[dict]:
@@ -50,6 +49,7 @@ def _layer_rows(x, labels, params, seeds, setting) -> list[dict]:
     clean = [np.asarray(h, np.float64) for h in layer_activations(params, x, "erf")]
     rows = []
     for layer, (name, s, c) in enumerate(zip(LAYER_NAMES, noisy, clean, strict=True)):
+        nearest = nearest_codeword_distances(c)
         ixt = estimators.sample_propagation(x, s, beta=BETA, seed=seeds + 7 * layer)
         ity = estimators.sample_propagation(labels, s, beta=BETA, seed=seeds + 7 * layer + 3)
         row = dict(
@@ -61,8 +61,8 @@ def _layer_rows(x, labels, params, seeds, setting) -> list[dict]:
             true=np.nan,
             true_se=np.nan,
             binned_clean=estimators.binning(x, c, bin_size=BIN_SIZE),
-            clustered=clustered_fraction(c, BETA),
-            nn_median=float(np.median(cKDTree(c).query(c, k=2)[0][:, 1])),
+            clustered=float(np.mean(nearest <= BETA)),
+            nn_median=float(np.median(nearest)),
         )
         if layer == 0:
             truth = tasks.GaussianChannelTask(
